@@ -1,0 +1,192 @@
+"""Build a c2r-db database file: rasterise atlases to Parquet, load them into DuckDB, add the
+SQL macros and the manifest, then move the finished file into place.
+
+The new database is written inside a staging directory next to the target and renamed over it
+only once complete, so an interrupted or failed build leaves the previous database untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import importlib.metadata
+import os
+import shutil
+import signal
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from build_index.catalog import AtlasSource
+from build_index.rasterise import rasterise
+from c2r_db.database import SCHEMA_VERSION
+from c2r_db.errors import InputError
+from c2r_db.sqlfiles import statement, statements_in
+
+__all__ = ["BuildSummary", "build_database"]
+
+_TABLES = ("regions", "voxels", "probabilities")
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """What a build produced.
+
+    Attributes
+    ----------
+    path : Path
+        The database file.
+    atlases : list of str
+    bytes : int
+        Size of the database file.
+    """
+
+    path: Path
+    atlases: list[str]
+    bytes: int
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _rasterise_to_parquet(source: AtlasSource, folder: Path) -> tuple[dict, list[dict]]:
+    """Worker: rasterise one atlas into ``folder/<table>.parquet``; return its rows."""
+    tables = rasterise(source)
+    folder.mkdir()
+    for name in _TABLES:
+        table = getattr(tables, name)
+        if table is not None:
+            pq.write_table(table, folder / f"{name}.parquet")
+    manifest = [
+        {
+            "kind": kind,
+            "name": source.name,
+            "path": source.relative(path),
+            "package": source.package,
+            "package_version": source.package_version,
+            "sha256": _sha256(path),
+            "bytes": path.stat().st_size,
+        }
+        for kind, path in (("atlas_volume", source.volume), ("atlas_labels", source.labels))
+    ]
+    return tables.atlas, manifest
+
+
+@contextlib.contextmanager
+def _sigterm_as_exit():
+    """Turn SIGTERM into SystemExit so that clean-up runs when a build is terminated."""
+
+    def _exit(signum, frame):
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, _exit)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _build_info():
+    return {
+        "schema_version": str(SCHEMA_VERSION),
+        "c2r_db_version": importlib.metadata.version("c2r-db"),
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "duckdb_version": importlib.metadata.version("duckdb"),
+    }
+
+
+def _load(db_path: Path, staging: Path, atlas_rows, manifest_rows):
+    import duckdb
+
+    con = duckdb.connect(str(db_path))
+    try:
+        for stmt in statements_in("schema.sql"):
+            con.execute(stmt.sql)
+        con.register("atlas_rows", pa.Table.from_pylist(atlas_rows))
+        con.execute(statement("load_atlases"))
+        con.register("manifest_rows", pa.Table.from_pylist(manifest_rows))
+        con.execute(statement("load_manifest"))
+        for table in _TABLES:
+            files = sorted(str(p) for p in staging.glob(f"*/{table}.parquet"))
+            if files:
+                con.execute(statement(f"load_{table}"), {"files": files})
+        for key, value in _build_info().items():
+            con.execute(statement("set_build_info"), {"key": key, "value": value})
+        for stmt in statements_in("macros.sql"):
+            con.execute(stmt.sql)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def build_database(target, sources, *, force=False, workers=2, on_progress=None):
+    """Build the database file ``target`` from atlas sources.
+
+    Parameters
+    ----------
+    target : str or Path
+        Database file to create (or replace, with ``force``).
+    sources : sequence of AtlasSource
+        Atlases to include; names must be unique.
+    force : bool
+        Replace an existing file.
+    workers : int
+        Processes rasterising atlases in parallel.
+    on_progress : callable, optional
+        Called with a short description after each step (one per atlas, then one for loading).
+
+    Returns
+    -------
+    BuildSummary
+
+    Raises
+    ------
+    c2r_db.errors.InputError
+        If the target exists without ``force``, its folder is missing, or a source is unusable.
+    """
+    target = Path(target)
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        raise InputError(f"atlas names must be unique, got {names}")
+    if not sources:
+        raise InputError("nothing to build: no atlases selected")
+    if not target.parent.is_dir():
+        raise InputError("directory does not exist", path=target.parent)
+    if target.exists() and not force:
+        raise InputError("database already exists; pass --force to rebuild it", path=target)
+    report = on_progress or (lambda step: None)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
+    try:
+        with _sigterm_as_exit():
+            atlas_rows, manifest_rows = [], []
+            with ProcessPoolExecutor(max_workers=max(1, min(workers, len(sources)))) as pool:
+                futures = {
+                    pool.submit(_rasterise_to_parquet, s, staging / s.name): s for s in sources
+                }
+                for future in as_completed(futures):
+                    atlas, manifest = future.result()
+                    atlas_rows.append(atlas)
+                    manifest_rows.extend(manifest)
+                    report(f"atlas {futures[future].name}")
+            atlas_rows.sort(key=lambda row: row["atlas"])
+            new_db = staging / target.name
+            _load(new_db, staging, atlas_rows, manifest_rows)
+            report("database loaded")
+            os.replace(new_db, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return BuildSummary(target, sorted(names), target.stat().st_size)

@@ -1,0 +1,107 @@
+"""Read-only access to a c2r-db database file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from c2r_db.errors import DatabaseError, UnknownNameError
+from c2r_db.sqlfiles import statement
+
+__all__ = ["SCHEMA_VERSION", "Database"]
+
+SCHEMA_VERSION = 1
+
+
+class Database:
+    """A built c2r-db database, opened read-only.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.duckdb`` file (see :func:`c2r_db.paths.resolve_db_path` for the default).
+
+    Raises
+    ------
+    c2r_db.errors.DatabaseError
+        If the file is missing, is not a DuckDB database, is not a c2r-db database or was built
+        with another schema version.
+
+    Examples
+    --------
+    >>> with Database("c2r.duckdb") as db:          # doctest: +SKIP
+    ...     db.atlas_names()
+    ['aal', 'aal2', ...]
+    """
+
+    def __init__(self, path):
+        import duckdb
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise DatabaseError(
+                f"{self.path}: database not found; build it with 'c2r-db build --db {self.path}'"
+            )
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=True)
+        except duckdb.Error as exc:
+            raise DatabaseError(f"{self.path}: not a DuckDB database file ({exc})") from None
+        try:
+            version = self.con.sql(statement("schema_version")).fetchall()[0][0]
+        except duckdb.Error:
+            version = None
+        if version is None:
+            self.con.close()
+            raise DatabaseError(f"{self.path}: a DuckDB file, but not a c2r-db database")
+        if int(version) != SCHEMA_VERSION:
+            self.con.close()
+            raise DatabaseError(
+                f"{self.path}: built with schema version {version}, this c2r-db reads version "
+                f"{SCHEMA_VERSION}; rebuild it with 'c2r-db build --force --db {self.path}'"
+            )
+        self._atlas_names = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Close the connection."""
+        self.con.close()
+
+    def query(self, name, params=None) -> pa.Table:
+        """Run the named statement from ``sql/*.sql`` and return its rows as an Arrow table."""
+        return self.con.sql(statement(name), params=params or {}).to_arrow_table()
+
+    def atlas_names(self) -> list[str]:
+        """Names of the atlases in the database, sorted."""
+        if self._atlas_names is None:
+            self._atlas_names = self.query("list_atlases").column("atlas").to_pylist()
+        return self._atlas_names
+
+    def check_atlases(self, names) -> list[str]:
+        """Return ``names`` (all atlases when empty or None) after checking each exists.
+
+        Raises
+        ------
+        c2r_db.errors.UnknownNameError
+        """
+        available = self.atlas_names()
+        if not names:
+            return list(available)
+        for name in names:
+            if name not in available:
+                raise UnknownNameError("atlas", name, available)
+        return list(dict.fromkeys(names))
+
+    def atlases(self) -> pa.Table:
+        """Every atlas with kind, space, region count, voxel size, source and licence."""
+        return self.query("list_atlases")
+
+    def regions(self, atlas) -> pa.Table:
+        """Every region of ``atlas`` with hemisphere, centroid (MNI mm), size and bounding box."""
+        (atlas,) = self.check_atlases([atlas])
+        return self.query("list_regions", {"atlas": atlas})

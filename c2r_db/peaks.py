@@ -1,0 +1,238 @@
+"""Read tables of coordinates (csv, tsv, Parquet; a file or standard input) and validate them.
+
+A table must have numeric columns ``x``, ``y``, ``z`` (any letter case); every other column is
+carried through untouched. Blank lines are skipped, a UTF-8 byte-order mark and CRLF line
+endings are accepted. Any value that is missing, non-numeric, NaN or infinite is an error
+naming the file, the line (for text; the 1-based row for Parquet), the column and the value.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from c2r_db.errors import InputError
+
+__all__ = ["read_coordinates", "coordinates_from_options", "COORD_COLUMNS"]
+
+COORD_COLUMNS = ("x", "y", "z")
+_TEXT_FORMATS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_PARQUET_MAGIC = b"PAR1"
+
+
+def _read_bytes(source) -> bytes:
+    if source == "-":
+        import sys
+
+        return sys.stdin.buffer.read()
+    try:
+        return Path(source).read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", path=source) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a table file", path=source) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", path=source) from None
+
+
+def _check_text(raw: bytes, source) -> None:
+    if b"\x00" in raw[:65536]:
+        raise InputError("binary file, expected csv, tsv or Parquet", path=source)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError("not UTF-8 text, expected csv, tsv or Parquet", path=source, line=line) from None
+
+
+def _delimiter(raw: bytes, source) -> str:
+    suffix = Path(source).suffix.lower() if source != "-" else ""
+    if suffix in _TEXT_FORMATS:
+        return _TEXT_FORMATS[suffix]
+    header = raw.split(b"\n", 1)[0]
+    return "\t" if b"\t" in header else ","
+
+
+def _read_text(raw: bytes, source) -> tuple[pa.Table, np.ndarray]:
+    import pyarrow.csv as pacsv
+
+    _check_text(raw, source)
+    if not raw.strip():
+        raise InputError("file is empty", path=source)
+    delimiter = _delimiter(raw, source)
+    header = raw.decode("utf-8-sig").splitlines()[0]
+    names = [h.strip() for h in header.split(delimiter)]
+    coord_names = _coordinate_names(names, source)
+    bad_rows = []
+
+    def on_invalid(row):
+        bad_rows.append(row)
+        return "error"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(raw),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in coord_names},
+                strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if bad_rows:
+            row = bad_rows[0]
+            raise InputError(
+                f"expected {row.expected_columns} fields, got {row.actual_columns}",
+                path=source,
+                line=None if row.number is None else row.number,
+                value=row.text,
+            ) from None
+        raise InputError(f"cannot parse table ({exc})", path=source) from None
+    lines = np.arange(table.num_rows) + 2
+    blank = np.ones(table.num_rows, dtype=bool)
+    for column in table.columns:
+        if pa.types.is_string(column.type):
+            empty = pc.equal(pc.utf8_trim_whitespace(column), "")
+        else:
+            empty = column.is_null()
+        blank &= empty.to_numpy(zero_copy_only=False)
+    if blank.any():
+        table, lines = table.filter(pa.array(~blank)), lines[~blank]
+    return table, lines
+
+
+def _read_parquet(raw: bytes, source) -> tuple[pa.Table, np.ndarray]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(io.BytesIO(raw))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"not a readable Parquet file ({exc})", path=source) from None
+    _coordinate_names(table.column_names, source)
+    return table, None
+
+
+def _coordinate_names(names, source) -> list[str]:
+    found = []
+    for wanted in COORD_COLUMNS:
+        matches = [n for n in names if n.strip().lower() == wanted]
+        if len(matches) != 1:
+            problem = "missing" if not matches else f"given {len(matches)} times"
+            raise InputError(
+                f"column {wanted!r} {problem}; the table needs columns x, y, z "
+                f"(found: {', '.join(names) if names else 'no columns'})",
+                path=source,
+                line=1 if source == "-" or not str(source).endswith(_PARQUET_SUFFIXES) else None,
+            )
+        found.append(matches[0])
+    return found
+
+
+def _to_float(column: pa.ChunkedArray, name, source, lines) -> np.ndarray:
+    """Convert one coordinate column to float64, naming the first unusable value."""
+
+    def where(i):
+        return {"line": int(lines[i])} if lines is not None else {}
+
+    def fail(i, raw, reason):
+        label = reason if lines is not None else f"row {i + 1}: {reason}"
+        raise InputError(label, path=source, column=name, value=raw, **where(i))
+
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        text = pc.utf8_trim_whitespace(column)
+        try:
+            values = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:
+            values = np.empty(len(text), dtype=np.float64)
+            for i, raw in enumerate(text.to_pylist()):
+                try:
+                    values[i] = float(raw)
+                except ValueError:
+                    fail(i, raw, "missing value" if raw == "" else "not a number")
+        text = text.to_numpy(zero_copy_only=False)
+    elif pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        nulls = column.is_null().to_numpy(zero_copy_only=False)
+        if nulls.any():
+            fail(int(np.argmax(nulls)), None, "missing value")
+        values = column.to_numpy().astype(np.float64)
+        text = None
+    else:
+        raise InputError(f"column type {column.type} is not numeric", path=source, column=name)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.argmax(bad))
+        fail(i, text[i] if text is not None else str(values[i]), "not a finite number")
+    return values
+
+
+def read_coordinates(source) -> pa.Table:
+    """Read and validate a coordinate table.
+
+    Parameters
+    ----------
+    source : str or Path
+        A csv/tsv/Parquet file, or ``"-"`` for standard input. The format comes from the
+        extension (``.csv``, ``.tsv``/``.tab``, ``.parquet``/``.pq``), else from the content.
+
+    Returns
+    -------
+    pyarrow.Table
+        The table as read, with its coordinate columns renamed to ``x``, ``y``, ``z`` and
+        converted to float64 (mm, in whatever space the caller declares).
+
+    Raises
+    ------
+    c2r_db.errors.InputError
+    """
+    source = str(source)
+    raw = _read_bytes(source)
+    if not raw:
+        raise InputError("file is empty", path=source)
+    is_parquet = raw[:4] == _PARQUET_MAGIC or source.lower().endswith(_PARQUET_SUFFIXES)
+    table, lines = _read_parquet(raw, source) if is_parquet else _read_text(raw, source)
+    if table.num_rows == 0:
+        raise InputError("table has a header but no rows", path=source)
+    coord_names = _coordinate_names(table.column_names, source)
+    for wanted, name in zip(COORD_COLUMNS, coord_names):
+        values = _to_float(table.column(name), name, source, lines)
+        index = table.column_names.index(name)
+        table = table.set_column(index, wanted, pa.array(values, pa.float64()))
+    return table
+
+
+_COORD_OPTION = re.compile(r"^\s*([^,]+),([^,]+),([^,]+)\s*$")
+
+
+def coordinates_from_options(values) -> pa.Table:
+    """Build a coordinate table from ``--coord X,Y,Z`` option values.
+
+    Parameters
+    ----------
+    values : sequence of str
+        Each ``"X,Y,Z"`` in mm.
+
+    Returns
+    -------
+    pyarrow.Table with float64 columns x, y, z
+    """
+    rows = []
+    for text in values:
+        match = _COORD_OPTION.match(text)
+        try:
+            xyz = [float(v) for v in match.groups()] if match else None
+        except ValueError:
+            xyz = None
+        if xyz is None or not all(np.isfinite(xyz)):
+            raise InputError("--coord expects three finite numbers X,Y,Z", value=text)
+        rows.append(xyz)
+    xyz = np.array(rows, dtype=np.float64).reshape(-1, 3)
+    return pa.table({name: xyz[:, i] for i, name in enumerate(COORD_COLUMNS)})
