@@ -30,7 +30,7 @@ from c2r_db.sqlfiles import statement, statements_in
 
 __all__ = ["BuildSummary", "build_database"]
 
-_TABLES = ("regions", "voxels", "probabilities")
+_TABLES = ("regions", "voxels", "boundary_voxels", "probabilities")
 
 
 @dataclass(frozen=True)

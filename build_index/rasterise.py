@@ -19,7 +19,7 @@ from build_index.labels import read_labels
 from c2r_db import grid
 from c2r_db.errors import InputError
 from c2r_db.hemisphere import side_from_name
-from c2r_db.nearest import LabelledTree, is_orthogonal
+from c2r_db.nearest import LabelledTree, boundary_keys, is_orthogonal
 
 __all__ = ["NEAREST_RANGE_MM", "AtlasTables", "rasterise"]
 
@@ -35,7 +35,7 @@ class AtlasTables:
     ----------
     atlas : dict
         The ``atlases`` row.
-    regions, voxels : pyarrow.Table
+    regions, voxels, boundary_voxels : pyarrow.Table
     probabilities : pyarrow.Table or None
         Only for probabilistic atlases.
     """
@@ -43,6 +43,7 @@ class AtlasTables:
     atlas: dict
     regions: pa.Table
     voxels: pa.Table
+    boundary_voxels: pa.Table
     probabilities: pa.Table | None
 
 
@@ -139,7 +140,7 @@ def _voxel_rows(label_map, affine, nearest_range_mm):
         )
         near_regions, near_distance = flat[source], distance[near]
     else:
-        tree = LabelledTree(labelled, flat[labelled], shape, affine)
+        tree = LabelledTree(labelled, flat[labelled], shape, affine)  # every labelled voxel
         unlabelled = np.flatnonzero(flat == _UNLABELLED)
         points = grid.voxel_to_mm(grid.key_to_voxel(unlabelled, shape), affine)
         regions, distance = tree.query(points, nearest_range_mm)
@@ -167,7 +168,12 @@ def _region_rows(atlas_name, label_map, affine, labels, hemisphere_rule):
         stats[f"centroid_{letter}"] = np.bincount(compact, weights=mm[:, axis]) / counts
         stats[f"min_{letter}"] = np.minimum.reduceat(values, starts)
         stats[f"max_{letter}"] = np.maximum.reduceat(values, starts)
-    voxel_volume = abs(float(np.linalg.det(np.asarray(affine)[:3, :3])))
+    axes = np.asarray(affine)[:3, :3]
+    # For orthogonal axes the product of the voxel sizes is exact; det() is off in the last bit.
+    if is_orthogonal(affine):
+        voxel_volume = float(np.prod(np.linalg.norm(axes, axis=0)))
+    else:
+        voxel_volume = abs(float(np.linalg.det(axes)))
     position = {int(r): i for i, r in enumerate(present)}
     rows = []
     for region_id in sorted(set(labels) | set(position)):
@@ -191,6 +197,10 @@ def _region_rows(atlas_name, label_map, affine, labels, hemisphere_rule):
             row[key] = float(values[i]) if i is not None else None
         rows.append(row)
     return pa.Table.from_pylist(rows)
+
+
+def _atlas_column(name, length):
+    return pa.DictionaryArray.from_arrays(np.zeros(length, dtype=np.int32), [name])
 
 
 def rasterise(source: AtlasSource, nearest_range_mm: float = NEAREST_RANGE_MM) -> AtlasTables:
@@ -218,7 +228,7 @@ def rasterise(source: AtlasSource, nearest_range_mm: float = NEAREST_RANGE_MM) -
         order = np.lexsort((ids, keys))
         probability_table = pa.table(
             {
-                "atlas": pa.array([source.name] * keys.size, pa.string()).dictionary_encode(),
+                "atlas": _atlas_column(source.name, keys.size),
                 "voxel": keys[order].astype(np.int64),
                 "region_id": ids[order],
                 "probability": values[order],
@@ -232,10 +242,19 @@ def rasterise(source: AtlasSource, nearest_range_mm: float = NEAREST_RANGE_MM) -
         raise InputError("atlas image has no labelled voxels", path=source.volume) from None
     voxels = pa.table(
         {
-            "atlas": pa.array([source.name] * keys.size, pa.string()).dictionary_encode(),
+            "atlas": _atlas_column(source.name, keys.size),
             "voxel": keys.astype(np.int64),
             "region_id": region_ids,
             "distance_mm": distances,
+        }
+    )
+    flat = label_map.ravel(order="F")
+    boundary = boundary_keys(np.flatnonzero(flat != _UNLABELLED), label_map.shape, affine)
+    boundary_voxels = pa.table(
+        {
+            "atlas": _atlas_column(source.name, boundary.size),
+            "voxel": boundary,
+            "region_id": flat[boundary].astype(np.int32),
         }
     )
     regions = _region_rows(source.name, label_map, affine, labels, source.hemisphere_rule)
@@ -257,4 +276,4 @@ def rasterise(source: AtlasSource, nearest_range_mm: float = NEAREST_RANGE_MM) -
         "license": source.license,
         "description": source.description,
     }
-    return AtlasTables(atlas_row, regions, voxels, probability_table)
+    return AtlasTables(atlas_row, regions, voxels, boundary_voxels, probability_table)

@@ -84,7 +84,7 @@ def open_database(db_path):
 def _write(table, out_path, fmt):
     from c2r_db.output import write_table
 
-    write_table(table, out_path, fmt, stdout=click.get_binary_stream("stdout"))
+    write_table(table, out_path, fmt)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -216,3 +216,7 @@ def sql_command(statement, db_path, fmt, out_path):
 def main():
     """Console-script entry point."""
     cli(prog_name="c2r-db")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from c2r_db import grid
 from c2r_db.errors import InputError
@@ -15,11 +14,11 @@ from c2r_db.hemisphere import hemisphere_of_x
 from c2r_db.nearest import LabelledTree
 from c2r_db.spaces import to_mni
 
-__all__ = ["DEFAULT_MAX_DISTANCE_MM", "regions_at", "LONG_COLUMNS"]
+__all__ = ["DEFAULT_MAX_DISTANCE_MM", "LONG_COLUMNS", "regions_at"]
 
 DEFAULT_MAX_DISTANCE_MM = 5.0
 LONG_COLUMNS = ("atlas", "region_id", "region", "hemisphere", "distance_mm", "probability")
-_RESULT_COLUMNS = ("region_id", "region", "hemisphere", "distance_mm", "probability")
+_SIDES = ("L", "R", "M")
 
 
 def _as_table(coords) -> pa.Table:
@@ -29,75 +28,94 @@ def _as_table(coords) -> pa.Table:
     return pa.table({"x": xyz[:, 0], "y": xyz[:, 1], "z": xyz[:, 2]})
 
 
+def _numbers(column, fill) -> np.ndarray:
+    """An Arrow column as a numpy array, nulls replaced by ``fill``."""
+    return column.combine_chunks().fill_null(fill).to_numpy(zero_copy_only=False)
+
+
 def _xyz(table: pa.Table) -> np.ndarray:
     missing = [c for c in "xyz" if c not in table.column_names]
     if missing:
         raise InputError(f"coordinate table lacks column(s) {', '.join(missing)}")
-    xyz = np.column_stack([table.column(c).to_numpy().astype(np.float64) for c in "xyz"])
+    xyz = np.column_stack([_numbers(table.column(c), np.nan).astype(np.float64) for c in "xyz"])
     if not np.all(np.isfinite(xyz)):
         raise InputError("coordinates must be finite numbers")
     return xyz
 
 
-def _needs_search(result: pa.Table, max_distance: float, nearest_range: float) -> np.ndarray:
-    """Rows without a region that the precomputed table cannot answer within max_distance."""
+class _AtlasAnswer:
+    """Per-row answer in one atlas: region id (-1 for none), distance (NaN for none), voxel."""
+
+    def __init__(self, db, atlas_row, max_distance, n_rows):
+        rows = db.query("nearest_region_input",
+                        {"atlas": atlas_row["atlas"], "max_distance": float(max_distance)})
+        order = _numbers(rows.column("row_id"), -1)  # SQL rows come in any order: scatter back
+        self.region_id = np.full(n_rows, -1, dtype=np.int64)
+        self.distance = np.full(n_rows, np.nan)
+        self.on_grid = np.zeros(n_rows, dtype=bool)
+        self.region_id[order] = _numbers(rows.column("region_id"), -1)
+        self.distance[order] = _numbers(rows.column("distance_mm"), np.nan)
+        self.on_grid[order] = _numbers(rows.column("voxel"), -1) >= 0
+
+
+def _search_beyond_table(db, atlas_row, answer, mni, max_distance) -> None:
+    """Fill rows the voxel table cannot answer with an exact KD-tree search (in place)."""
     if max_distance <= 0:
-        return np.zeros(result.num_rows, dtype=bool)
-    unlabelled = result.column("region_id").is_null().to_numpy(zero_copy_only=False)
-    outside = result.column("voxel").is_null().to_numpy(zero_copy_only=False)
-    if max_distance >= nearest_range:
-        return unlabelled
-    return unlabelled & outside
-
-
-def _search_fallback(db, atlas_row, result, mni, max_distance) -> pa.Table:
-    rows = np.flatnonzero(_needs_search(result, max_distance, atlas_row["nearest_range_mm"]))
-    shape, affine = atlas_row["shape"], np.vstack([np.reshape(atlas_row["affine"], (3, 4)),
-                                                   [0.0, 0.0, 0.0, 1.0]])
+        return
+    unanswered = answer.region_id < 0
+    if max_distance < atlas_row["nearest_range_mm"]:
+        unanswered &= ~answer.on_grid
+    rows = np.flatnonzero(unanswered)
+    affine = np.vstack([np.reshape(atlas_row["affine"], (3, 4)), [0.0, 0.0, 0.0, 1.0]])
     centres = grid.voxel_to_mm(grid.mm_to_voxel(mni[rows], atlas_row["inverse_affine"]), affine)
     # Distance to the box around all labelled voxels bounds the distance to any of them.
     low, high = np.asarray(atlas_row["labelled_min"]), np.asarray(atlas_row["labelled_max"])
-    outside_box = np.linalg.norm(np.maximum(low - centres, 0) + np.maximum(centres - high, 0),
-                                 axis=1)
-    near_box = outside_box <= max_distance
-    rows, centres = rows[near_box], centres[near_box]
+    gap = np.maximum(low - centres, 0) + np.maximum(centres - high, 0)
+    reachable = np.linalg.norm(gap, axis=1) <= max_distance
+    rows, centres = rows[reachable], centres[reachable]
     if rows.size == 0:
-        return result
-    labelled = db.query("labelled_voxels", {"atlas": atlas_row["atlas"]})
-    tree = LabelledTree(labelled.column("voxel").to_numpy(),
-                        labelled.column("region_id").to_numpy(), shape, affine)
-    found_regions, found_distance = tree.query(centres, max_distance)
-    hit = found_regions >= 0
-    if not hit.any():
-        return result
-    rows, found_regions, found_distance = rows[hit], found_regions[hit], found_distance[hit]
-    names = db.query("region_names", {"atlas": atlas_row["atlas"]})
-    position = {r: i for i, r in enumerate(names.column("region_id").to_pylist())}
-    picks = pa.array([position[r] for r in found_regions.tolist()], pa.int64())
-    sides = names.column("hemisphere").take(picks)
-    sides = pc.if_else(sides.is_null(), pa.array(hemisphere_of_x(mni[rows, 0])), sides)
-    patches = {
-        "region_id": pa.array(found_regions, pa.int32()),
-        "region": names.column("region").take(picks),
-        "hemisphere": sides,
-        "distance_mm": pa.array(found_distance, pa.float64()),
+        return
+    candidates = db.query("boundary_voxels", {"atlas": atlas_row["atlas"]})
+    tree = LabelledTree(_numbers(candidates.column("voxel"), -1),
+                        _numbers(candidates.column("region_id"), -1),
+                        atlas_row["shape"], affine)
+    found, distance = tree.query(centres, max_distance)
+    hit = found >= 0
+    answer.region_id[rows[hit]] = found[hit]
+    answer.distance[rows[hit]] = distance[hit]
+
+
+def _named_columns(db, atlas, answer, x) -> dict:
+    """Arrow columns region_id, region, hemisphere, distance_mm for one atlas's answer."""
+    regions = db.query("region_names", {"atlas": atlas})
+    ids = _numbers(regions.column("region_id"), -1)
+    order = np.argsort(ids)
+    found = answer.region_id >= 0
+    position = np.zeros(answer.region_id.size, dtype=np.int64)
+    position[found] = order[np.searchsorted(ids, answer.region_id[found], sorter=order)]
+    names = regions.column("region").combine_chunks()
+    region_sides = regions.column("hemisphere").to_pylist()
+    side_code = np.array([_SIDES.index(s) if s else -1 for s in region_sides], dtype=np.int64)
+    sides = side_code[position]
+    x_sides = hemisphere_of_x(x)
+    from_x = np.select([x_sides == side for side in _SIDES], range(len(_SIDES)))
+    sides = np.where(sides < 0, from_x, sides)
+    missing = ~found
+    return {
+        "region_id": pa.array(answer.region_id, pa.int32(), mask=missing),
+        "region": pa.DictionaryArray.from_arrays(pa.array(position, pa.int32(), mask=missing),
+                                                 names),
+        "hemisphere": pa.DictionaryArray.from_arrays(pa.array(sides, pa.int32(), mask=missing),
+                                                     pa.array(_SIDES)),
+        "distance_mm": pa.array(answer.distance, pa.float64(), mask=missing),
     }
-    mask = np.zeros(result.num_rows, dtype=bool)
-    mask[rows] = True
-    for name, values in patches.items():
-        old = result.column(name)
-        scattered = np.full(result.num_rows, None, dtype=object)
-        scattered[rows] = values.to_pylist()
-        column = pc.if_else(pa.array(mask), pa.array(scattered, old.type), old)
-        result = result.set_column(result.column_names.index(name), name, column)
-    return result
 
 
-def _label_one_atlas(db, atlas_row, mni, max_distance) -> pa.Table:
-    result = db.query(
-        "label_input", {"atlas": atlas_row["atlas"], "max_distance": float(max_distance)}
-    )
-    return _search_fallback(db, atlas_row, result, mni, max_distance)
+def _probabilities(db, atlas, max_distance, n_rows) -> pa.Array:
+    rows = db.query("probability_input", {"atlas": atlas, "max_distance": float(max_distance)})
+    values = np.full(n_rows, np.nan)
+    values[_numbers(rows.column("row_id"), -1)] = _numbers(rows.column("probability"), np.nan)
+    return pa.array(values, pa.float64(), mask=np.isnan(values))
 
 
 def regions_at(
@@ -131,7 +149,7 @@ def regions_at(
         False: one row per coordinate with, per atlas, ``<atlas>`` (region name, null when
         none) and ``<atlas>_mm`` (distance, 0 inside a region). True: one row per
         (coordinate, atlas) with atlas, region_id, region, hemisphere, distance_mm and
-        probability (probabilistic atlases).
+        probability (probabilistic atlases; null otherwise).
 
     Returns
     -------
@@ -151,7 +169,16 @@ def regions_at(
     db.con.register("c2r_input", pa.table({"row_id": np.arange(n), "x": mni[:, 0],
                                            "y": mni[:, 1], "z": mni[:, 2]}))
     try:
-        results = {name: _label_one_atlas(db, grids[name], mni, max_distance) for name in names}
+        results = {}
+        for name in names:
+            answer = _AtlasAnswer(db, grids[name], max_distance, n)
+            _search_beyond_table(db, grids[name], answer, mni, max_distance)
+            results[name] = _named_columns(db, name, answer, mni[:, 0])
+            if long:
+                probabilistic = grids[name]["kind"] == "probabilistic"
+                results[name]["probability"] = (
+                    _probabilities(db, name, max_distance, n) if probabilistic
+                    else pa.nulls(n, pa.float64()))
     finally:
         db.con.unregister("c2r_input")
     return _long(table, results) if long else _wide(table, results)
@@ -166,26 +193,25 @@ def _check_free(table: pa.Table, new_names) -> None:
 
 
 def _wide(table: pa.Table, results) -> pa.Table:
-    new = [c for name in results for c in (name, f"{name}_mm")]
-    _check_free(table, new)
-    for name, result in results.items():
-        table = table.append_column(name, result.column("region"))
-        table = table.append_column(f"{name}_mm", result.column("distance_mm"))
+    _check_free(table, [c for name in results for c in (name, f"{name}_mm")])
+    for name, columns in results.items():
+        table = table.append_column(name, columns["region"])
+        table = table.append_column(f"{name}_mm", columns["distance_mm"])
     return table
 
 
 def _long(table: pa.Table, results) -> pa.Table:
     _check_free(table, LONG_COLUMNS)
     n, k = table.num_rows, len(results)
-    parts = []
-    for name, result in results.items():
-        part = result.select(list(_RESULT_COLUMNS))
-        parts.append(part.add_column(0, "atlas", pa.array([name] * n, pa.string())))
-    stacked = pa.concat_tables(parts)
-    # stacked row a * n + i  ->  output row i * k + a
-    order = (np.arange(k)[None, :] * n + np.arange(n)[:, None]).ravel()
-    stacked = stacked.take(pa.array(order))
-    base = table.take(pa.array(np.repeat(np.arange(n), k)))
-    for field in stacked.schema:
-        base = base.append_column(field, stacked.column(field.name))
-    return base
+    # Output row i * k + a holds input row i in atlas a.
+    out = table.take(pa.array(np.repeat(np.arange(n), k)))
+    out = out.append_column("atlas", pa.array(np.tile(np.array(list(results), dtype=object), n),
+                                              pa.string()))
+    for column in LONG_COLUMNS[1:]:
+        per_atlas = [results[name][column] for name in results]
+        if column in ("region", "hemisphere"):
+            per_atlas = [a.cast(pa.string()) for a in per_atlas]
+        interleaved = pa.concat_arrays(per_atlas).take(
+            pa.array((np.arange(k)[None, :] * n + np.arange(n)[:, None]).ravel()))
+        out = out.append_column(column, interleaved)
+    return out

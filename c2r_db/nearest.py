@@ -1,10 +1,11 @@
 """Nearest labelled voxel by KD-tree: the exact search behind every nearest-region answer that
 the precomputed ``voxels`` table does not hold (and the build's path for oblique grids).
 
-The nearest labelled voxel of any point that is not itself labelled lies on the labelled set's
-surface (a labelled voxel with an unlabelled 6-neighbour, or on the grid edge) when the grid
-axes are orthogonal: from an interior voxel, one step towards the point is shorter and still
-labelled. The tree then holds only surface voxels. For oblique grids it holds all of them.
+The nearest labelled voxel of any lattice point that is not itself labelled lies on the
+labelled set's surface (a labelled voxel with an unlabelled 6-neighbour, or on the grid edge)
+when the grid axes are orthogonal: from an interior voxel, one step towards the point is
+shorter and still labelled. The build stores those candidates in ``boundary_voxels`` (all
+labelled voxels for oblique grids), and the tree is built over them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from c2r_db import grid
 
-__all__ = ["is_orthogonal", "LabelledTree"]
+__all__ = ["is_orthogonal", "boundary_keys", "LabelledTree"]
 
 
 def is_orthogonal(affine, tol=1e-6):
@@ -29,7 +30,24 @@ def is_orthogonal(affine, tol=1e-6):
     return bool(np.all(np.abs(off) <= tol * np.max(np.diag(gram))))
 
 
-def _surface(keys, shape):
+def boundary_keys(keys, shape, affine):
+    """Keys of the labelled voxels that can be the nearest one to an unlabelled point.
+
+    Parameters
+    ----------
+    keys : (M,) array-like of int
+        Linear keys of all labelled voxels (see :func:`c2r_db.grid.voxel_key`).
+    shape : sequence of 3 int
+    affine : (4, 4) array-like, voxel -> mm
+
+    Returns
+    -------
+    (K,) ndarray of int64, sorted
+        The surface voxels for orthogonal grids (see module doc); all keys otherwise.
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    if not is_orthogonal(affine):
+        return np.sort(keys)
     from scipy import ndimage
 
     mask = np.zeros(int(np.prod(shape)), dtype=bool)
@@ -45,9 +63,9 @@ class LabelledTree:
     Parameters
     ----------
     keys : (M,) array-like of int
-        Linear keys of the labelled voxels (see :func:`c2r_db.grid.voxel_key`).
+        Linear keys of candidate labelled voxels (see :func:`boundary_keys`).
     region_ids : (M,) array-like of int
-        Region of each labelled voxel.
+        Region of each of them.
     shape : sequence of 3 int
         Grid shape.
     affine : (4, 4) array-like
@@ -58,15 +76,9 @@ class LabelledTree:
         from scipy.spatial import cKDTree
 
         keys = np.asarray(keys, dtype=np.int64)
-        region_ids = np.asarray(region_ids, dtype=np.int64)
         if keys.size == 0:
             raise ValueError("the atlas has no labelled voxels")
-        if is_orthogonal(affine):
-            surface = _surface(keys, shape)
-            order = np.argsort(keys)
-            pick = order[np.searchsorted(keys, surface, sorter=order)]
-            keys, region_ids = keys[pick], region_ids[pick]
-        self._regions = region_ids
+        self._regions = np.asarray(region_ids, dtype=np.int64)
         self._tree = cKDTree(grid.voxel_to_mm(grid.key_to_voxel(keys, shape), affine))
 
     def query(self, points_mm, max_distance):

@@ -93,7 +93,7 @@ def _read_text(raw: bytes, source) -> tuple[pa.Table, np.ndarray]:
             raise InputError(
                 f"expected {row.expected_columns} fields, got {row.actual_columns}",
                 path=source,
-                line=None if row.number is None else row.number,
+                line=row.number if row.number is not None else _line_of(raw, row.text),
                 value=row.text,
             ) from None
         raise InputError(f"cannot parse table ({exc})", path=source) from None
@@ -108,6 +108,14 @@ def _read_text(raw: bytes, source) -> tuple[pa.Table, np.ndarray]:
     if blank.any():
         table, lines = table.filter(pa.array(~blank)), lines[~blank]
     return table, lines
+
+
+def _line_of(raw: bytes, text: str):
+    """1-based number of the first line after the header that reads ``text``, else None."""
+    for number, line in enumerate(raw.decode("utf-8-sig").splitlines()[1:], start=2):
+        if line == text:
+            return number
+    return None
 
 
 def _read_parquet(raw: bytes, source) -> tuple[pa.Table, np.ndarray]:

@@ -78,14 +78,16 @@ def mni_to_tal(coords, method="lancaster"):
 
 
 def tal_to_mni(coords, method="lancaster"):
-    """Convert Talairach coordinates to MNI (the exact inverse of :func:`mni_to_tal`).
+    """Convert Talairach coordinates to MNI (the inverse of :func:`mni_to_tal`).
 
     Parameters
     ----------
     coords : (N, 3) or (3,) array-like, Talairach mm
     method : {"lancaster", "brett"}
         For ``brett`` the matrix is chosen by the sign of the Talairach z, as in Brett's
-        ``tal2mni``; both matrices map z = 0 to z = 0, so the two halves meet.
+        ``tal2mni``. Points whose MNI and Talairach z have opposite signs (a band a few mm
+        thick around the AC plane, where y is large) therefore do not round-trip exactly;
+        ``lancaster`` is one affine and always does.
 
     Returns
     -------

@@ -21,6 +21,12 @@ INSERT INTO voxels BY NAME
 SELECT * FROM read_parquet($files)
 ORDER BY atlas, voxel;
 
+-- name: load_boundary_voxels
+-- Boundary voxel rows from the per-atlas Parquet files in $files.
+INSERT INTO boundary_voxels BY NAME
+SELECT * FROM read_parquet($files)
+ORDER BY atlas, voxel;
+
 -- name: load_probabilities
 -- Probability rows from the per-atlas Parquet files in $files.
 INSERT INTO probabilities BY NAME

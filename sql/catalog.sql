@@ -30,12 +30,12 @@ FROM regions
 WHERE atlas = $atlas
 ORDER BY region_id;
 
--- name: labelled_voxels
--- Keys and regions of the labelled voxels of atlas $atlas (distance 0), for the KD-tree
--- fallback of coordinates beyond the precomputed nearest range or outside the grid.
+-- name: boundary_voxels
+-- Keys and regions of the boundary voxels of atlas $atlas: the candidates of the KD-tree
+-- search for coordinates beyond the precomputed nearest range or outside the grid.
 SELECT voxel, region_id
-FROM voxels
-WHERE atlas = $atlas AND distance_mm = 0;
+FROM boundary_voxels
+WHERE atlas = $atlas;
 
 -- name: region_names
 -- Name and hemisphere of every region of atlas $atlas.

@@ -1,8 +1,13 @@
--- Coordinate -> region lookups used by the library (c2r_db.lookup).
+-- Coordinate -> region lookups used by the library (c2r_db.lookup). Both read the registered
+-- table c2r_input (row_id, x, y, z; MNI mm); rows come back in any order.
 
--- name: label_input
--- Label the registered table c2r_input (row_id, x, y, z; MNI mm) in atlas $atlas with the
--- nearest-region fallback up to $max_distance mm, ordered by row_id.
-SELECT row_id, voxel, region_id, region, hemisphere, distance_mm, probability
+-- name: nearest_region_input
+-- Region id and distance of every input row in atlas $atlas, up to $max_distance mm.
+SELECT row_id, voxel, region_id, distance_mm
+FROM c2r_nearest_region('c2r_input', $atlas, max_distance := $max_distance);
+
+-- name: probability_input
+-- Probability of the reported region at each input row's voxel (probabilistic atlases).
+SELECT row_id, probability
 FROM c2r_label('c2r_input', $atlas, max_distance := $max_distance)
-ORDER BY row_id;
+WHERE probability IS NOT NULL;

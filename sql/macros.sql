@@ -26,13 +26,12 @@ CREATE OR REPLACE MACRO c2r_voxel_key(inv, shape, x, y, z) AS
 CREATE OR REPLACE MACRO c2r_hemisphere_of_x(x) AS
     CASE WHEN x < -2.0 THEN 'L' WHEN x > 2.0 THEN 'R' ELSE 'M' END;
 
--- name: macro_label
--- Label every row of a table (or file: 'peaks.csv') that has MNI mm columns x, y, z in one
--- atlas. Returns the input columns plus voxel, region_id, region, hemisphere, distance_mm
--- (0 inside a region; the nearest region within max_distance otherwise) and probability
--- (probabilistic atlases only). One output row per input row, in any order.
---   SELECT * FROM c2r_label('data/peaks.csv', 'aal3');
-CREATE OR REPLACE MACRO c2r_label(coords, atlas_name, max_distance := 5.0) AS TABLE
+-- name: macro_nearest_region
+-- For every row of a table (or file: 'peaks.csv') with MNI mm columns x, y, z: the input
+-- columns plus voxel (key on the atlas grid, NULL outside it), region_id and distance_mm
+-- (0 inside a region; else the nearest region within max_distance mm, voxel centre to voxel
+-- centre, as far as the voxels table reaches). One output row per input row, in any order.
+CREATE OR REPLACE MACRO c2r_nearest_region(coords, atlas_name, max_distance := 5.0) AS TABLE
 WITH atlas AS (
     SELECT atlas, inverse_affine, shape FROM atlases WHERE atlas = atlas_name
 ), located AS (
@@ -43,16 +42,22 @@ WITH atlas AS (
     FROM voxels
     WHERE atlas = atlas_name AND distance_mm <= max_distance
 )
-SELECT located.*,
-       nearest.region_id,
-       regions.name AS region,
-       CASE WHEN nearest.region_id IS NOT NULL
-            THEN coalesce(regions.hemisphere, c2r_hemisphere_of_x(located.x)) END AS hemisphere,
-       nearest.distance_mm,
-       probabilities.probability
+SELECT located.*, nearest.region_id, nearest.distance_mm
 FROM located
-LEFT JOIN nearest ON nearest.voxel = located.voxel
-LEFT JOIN regions ON regions.atlas = atlas_name AND regions.region_id = nearest.region_id
+LEFT JOIN nearest ON nearest.voxel = located.voxel;
+
+-- name: macro_label
+-- c2r_nearest_region plus the region name, its hemisphere (from the atlas, else from x) and,
+-- for probabilistic atlases, the probability of that region at the voxel.
+--   SELECT * FROM c2r_label('data/example_peaks.csv', 'aal3');
+CREATE OR REPLACE MACRO c2r_label(coords, atlas_name, max_distance := 5.0) AS TABLE
+SELECT found.*,
+       regions.name AS region,
+       CASE WHEN found.region_id IS NOT NULL
+            THEN coalesce(regions.hemisphere, c2r_hemisphere_of_x(found.x)) END AS hemisphere,
+       probabilities.probability
+FROM c2r_nearest_region(coords, atlas_name, max_distance := max_distance) AS found
+LEFT JOIN regions ON regions.atlas = atlas_name AND regions.region_id = found.region_id
 LEFT JOIN probabilities ON probabilities.atlas = atlas_name
-                       AND probabilities.voxel = located.voxel
-                       AND probabilities.region_id = nearest.region_id;
+                       AND probabilities.voxel = found.voxel
+                       AND probabilities.region_id = found.region_id;

@@ -73,6 +73,16 @@ CREATE TABLE voxels (
     distance_mm DOUBLE NOT NULL
 );
 
+-- name: create_boundary_voxels
+-- The labelled voxels that can be nearest to an unlabelled point: those with an unlabelled
+-- 6-neighbour or on the grid edge (every labelled voxel for oblique grids). The KD-tree behind
+-- nearest-region answers beyond nearest_range_mm or outside the grid is built from these.
+CREATE TABLE boundary_voxels (
+    atlas     VARCHAR NOT NULL,
+    voxel     BIGINT NOT NULL,
+    region_id INTEGER NOT NULL
+);
+
 -- name: create_probabilities
 -- Probabilistic atlases: every (voxel, region) whose probability is above zero.
 CREATE TABLE probabilities (
