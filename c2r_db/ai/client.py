@@ -1,0 +1,597 @@
+"""``AIModelInterface``: one client for every OpenAI-compatible provider.
+
+Each provider of :data:`c2r_db.ai.providers.PROVIDERS` is reached with the
+``openai`` package pointed at the provider's base URL. ``openai`` is imported
+only when a request is made. Its own retries are disabled (``max_retries=0``)
+so that every attempt is counted once, by :class:`~c2r_db.ai.retry.RetryPolicy`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from .cache import ResponseCache, request_key
+from .errors import AIRequestError, UnknownModelError
+from .providers import (
+    LOCAL_PROVIDER,
+    PROVIDERS,
+    ProviderConfig,
+    ProviderSpec,
+    lookup_spec,
+    model_aliases,
+    resolve_base_url,
+    resolve_key,
+)
+from .retry import Failure, RetryPolicy, is_retryable_status, parse_retry_after, sleep_at_least
+
+log = logging.getLogger(__name__)
+
+#: A prompt: plain user text, or chat messages ``[{"role": ..., "content": ...}]``.
+PromptType = str | Sequence[Mapping[str, str]]
+
+T = TypeVar("T")
+
+#: Request timeout in seconds applied to every call unless overridden.
+DEFAULT_TIMEOUT = 60.0
+
+#: Keyword arguments of ``images.generate`` sent as named API parameters;
+#: any other keyword (e.g. ``negative_prompt``) goes into the request body.
+_IMAGE_API_PARAMS = frozenset(
+    {"n", "size", "quality", "style", "response_format", "background", "output_format", "output_compression", "user"}
+)
+
+
+class _EmptyResponse(Exception):
+    """The provider answered 200 but with no usable content."""
+
+
+class AIModelInterface:
+    """Register OpenAI-compatible providers and dispatch requests to them.
+
+    A provider is registered when its key is given here or found in its
+    usual environment variable (``OPENAI_API_KEY``, ``GEMINI_API_KEY``, ...),
+    with the default models of its table row. A local server is registered
+    as provider ``"local"`` when ``local_openai_base_url`` is given; its
+    models are the keys of ``local_openai_models``. When two providers offer
+    the same model name, the later registration wins.
+
+    Parameters
+    ----------
+    gemini_api_key, openrouter_api_key, openai_api_key, anthropic_api_key, \
+huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, optional
+        Provider keys; each falls back to the provider's environment variables.
+    openai_project : str, optional
+        OpenAI project id.
+    local_openai_base_url : str, optional
+        Base URL of a local OpenAI-compatible server, e.g.
+        ``"http://127.0.0.1:11434/v1"`` for Ollama.
+    local_openai_api_key : str, optional
+        Key for the local server, if it needs one.
+    local_openai_models : dict of str to str, optional
+        Model name used by callers -> model id on the local server.
+    enabled_providers : list of str, optional
+        Register only these providers (all by default).
+    timeout : float, optional
+        Per-request timeout in seconds.
+    retry_policy : RetryPolicy, optional
+        Backoff between attempts.
+    cache : ResponseCache, path, bool or None, optional
+        Response cache: True (default) for the default file, a path or a
+        :class:`ResponseCache` for another one, False or None for none.
+    """
+
+    def __init__(
+        self,
+        gemini_api_key: str | None = None,
+        openrouter_api_key: str | None = None,
+        openai_api_key: str | None = None,
+        openai_project: str | None = None,
+        anthropic_api_key: str | None = None,
+        huggingface_api_key: str | None = None,
+        groq_api_key: str | None = None,
+        deepseek_api_key: str | None = None,
+        together_api_key: str | None = None,
+        local_openai_base_url: str | None = None,
+        local_openai_api_key: str | None = None,
+        local_openai_models: dict[str, str] | None = None,
+        enabled_providers: list[str] | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry_policy: RetryPolicy | None = None,
+        cache: ResponseCache | str | os.PathLike[str] | bool | None = True,
+    ) -> None:
+        self.timeout = timeout
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.cache = _make_cache(cache)
+        self._providers: dict[str, ProviderConfig] = {}
+        self._models: dict[str, str] = {}
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        keys = {
+            "gemini": gemini_api_key,
+            "openrouter": openrouter_api_key,
+            "openai": openai_api_key,
+            "anthropic": anthropic_api_key,
+            "huggingface": huggingface_api_key,
+            "groq": groq_api_key,
+            "deepseek": deepseek_api_key,
+            "together": together_api_key,
+        }
+        wanted = set(enabled_providers) if enabled_providers is not None else None
+        for name in keys:
+            if (wanted is None or name in wanted) and resolve_key(PROVIDERS[name], keys[name]):
+                project = openai_project if name == "openai" else None
+                self.register_provider(name, api_key=keys[name], project=project)
+        if local_openai_base_url and (wanted is None or LOCAL_PROVIDER in wanted):
+            self.register_provider(
+                LOCAL_PROVIDER,
+                base_url=local_openai_base_url,
+                api_key=local_openai_api_key,
+                models=local_openai_models or {},
+            )
+
+    def __repr__(self) -> str:
+        providers = ", ".join(self._providers)
+        return f"AIModelInterface(providers=[{providers}], models={len(self._models)})"
+
+    # -- registration ---------------------------------------------------------------
+
+    def register_provider(self, provider: ProviderSpec | str, *, enabled: bool = True, **config: Any) -> None:
+        """Register a provider and its models.
+
+        Parameters
+        ----------
+        provider : ProviderSpec or str
+            A spec (for a provider missing from the table) or a table name.
+        enabled : bool, optional
+            When False the provider is skipped.
+        **config
+            ``api_key`` (else the environment), ``base_url`` (else the
+            environment or the table), ``models`` (a list of names or a
+            mapping name -> provider model id; else the table's defaults) and
+            ``project`` (OpenAI only).
+
+        Raises
+        ------
+        ValueError
+            For an unknown provider name, unknown config keys, or a missing
+            required key.
+        """
+        if not enabled:
+            return
+        unknown = set(config) - {"api_key", "base_url", "models", "project"}
+        if unknown:
+            raise ValueError(f"unknown provider options: {', '.join(sorted(unknown))}")
+        spec = lookup_spec(provider)
+        api_key = resolve_key(spec, config.get("api_key"))
+        if api_key is None:
+            variables = " or ".join(spec.key_env) or "an api_key argument"
+            raise ValueError(f"no API key for provider {spec.name!r}: pass api_key or set {variables}")
+        provider_config = ProviderConfig(
+            spec=spec,
+            base_url=resolve_base_url(spec, config.get("base_url")),
+            api_key=api_key,
+            models=model_aliases(config.get("models"), spec),
+            project=config.get("project"),
+        )
+        with self._lock:
+            stale = self._clients.pop(spec.name, None)
+            self._providers[spec.name] = provider_config
+            self._models.update(dict.fromkeys(provider_config.models, spec.name))
+        if stale is not None:
+            stale.close()
+
+    def supports(self, model: str) -> bool:
+        """Return whether ``model`` is registered with any provider."""
+        return model in self._models
+
+    def supports_batching(self, model: str) -> bool:
+        """Return whether concurrent requests to ``model``'s provider are worthwhile."""
+        return self._resolve(model)[0].spec.batching
+
+    def list_available_models(self) -> list[str]:
+        """Return the registered model names, sorted."""
+        return sorted(self._models)
+
+    def provider_name(self, model: str) -> str:
+        """Return the name of the provider registered for ``model``, e.g. ``"openai"``."""
+        return self._resolve(model)[0].name
+
+    def close(self) -> None:
+        """Close the HTTP connection pools of the clients created so far."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+    def __enter__(self) -> AIModelInterface:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- text -------------------------------------------------------------------------
+
+    def generate_text(
+        self,
+        model: str,
+        prompt: PromptType,
+        max_tokens: int = 1000,
+        retries: int = 3,
+        *,
+        temperature: float | None = None,
+        use_cache: bool = True,
+    ) -> str:
+        """Generate text with a registered model, retrying transient failures.
+
+        Parameters
+        ----------
+        model : str
+            Registered model name.
+        prompt : str or list of dict
+            User text, or chat messages with ``role`` and ``content``.
+        max_tokens : int, optional
+            Maximum completion length.
+        retries : int, optional
+            Number of attempts before raising the final error.
+        temperature : float, optional
+            Sampling temperature (provider default when omitted).
+        use_cache : bool, optional
+            Answer from, and store into, the response cache.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        UnknownModelError
+            If no provider serves ``model``.
+        AIRequestError
+            When every attempt failed or the failure was not retryable.
+        """
+        config, params = self._chat_request(model, prompt, max_tokens, temperature)
+        key = self._cache_key(config, "chat", params, use_cache)
+        cached = self._cached(key)
+        if isinstance(cached, str):
+            return cached
+
+        def attempt(client: Any) -> str:
+            return _completion_text(client.chat.completions.create(**params))
+
+        text = self._with_retry(config, model, retries, attempt, self._client(config))
+        self._store(key, params["model"], text)
+        return text
+
+    async def generate_text_async(
+        self,
+        model: str,
+        prompt: PromptType,
+        max_tokens: int = 1000,
+        retries: int = 3,
+        *,
+        temperature: float | None = None,
+        use_cache: bool = True,
+    ) -> str:
+        """Asynchronously generate text; see :meth:`generate_text`."""
+        config, params = self._chat_request(model, prompt, max_tokens, temperature)
+        key = self._cache_key(config, "chat", params, use_cache)
+        cached = self._cached(key)
+        if isinstance(cached, str):
+            return cached
+
+        async def attempt(client: Any) -> str:
+            return _completion_text(await client.chat.completions.create(**params))
+
+        async with self._async_client(config) as client:
+            text = await self._with_retry_async(config, model, retries, attempt, client)
+        self._store(key, params["model"], text)
+        return text
+
+    def stream_generate_text(
+        self,
+        model: str,
+        prompt: PromptType,
+        max_tokens: int = 1000,
+        retries: int = 3,
+        *,
+        temperature: float | None = None,
+        use_cache: bool = True,
+    ) -> Iterator[str]:
+        """Stream text chunks from a registered model.
+
+        Opening the stream and receiving its first chunk are retried like
+        :meth:`generate_text`; a failure after chunks were yielded raises
+        :class:`AIRequestError` at once, since a retry would repeat text.
+        A complete stream is cached; a cached answer is yielded as one chunk.
+
+        Parameters
+        ----------
+        model, prompt, max_tokens, retries, temperature, use_cache
+            As in :meth:`generate_text`.
+
+        Returns
+        -------
+        iterator of str
+        """
+        config, params = self._chat_request(model, prompt, max_tokens, temperature)
+        key = self._cache_key(config, "chat", params, use_cache)
+        cached = self._cached(key)
+        if isinstance(cached, str):
+            return iter([cached])
+        return self._stream(config, model, params, retries, key)
+
+    def _stream(
+        self, config: ProviderConfig, model: str, params: dict[str, Any], retries: int, key: str | None
+    ) -> Iterator[str]:
+        def attempt(client: Any) -> tuple[Any, Iterator[str], str]:
+            stream = client.chat.completions.create(**params, stream=True)
+            texts = _delta_texts(stream)
+            first = next(texts, None)
+            if first is None:
+                stream.close()
+                raise _EmptyResponse("the stream ended without any text")
+            return stream, texts, first
+
+        stream, texts, first = self._with_retry(config, model, retries, attempt, self._client(config))
+        pieces = [first]
+        with stream:
+            yield first
+            try:
+                for text in texts:
+                    pieces.append(text)
+                    yield text
+            except Exception as exc:
+                failure = self._classify(exc, config)
+                if failure is None:
+                    raise
+                reason = f"stream interrupted after {len(pieces)} chunks: {failure.reason}"
+            else:
+                self._store(key, params["model"], "".join(pieces))
+                return
+        raise AIRequestError(provider=config.name, model=model, attempts=1, status=failure.status, reason=reason)
+
+    # -- images -------------------------------------------------------------------------
+
+    def generate_image(self, model: str, prompt: str, retries: int = 3, *, use_cache: bool = True, **kwargs: Any) -> bytes:
+        """Generate an image through the provider's ``/images/generations`` endpoint.
+
+        Parameters
+        ----------
+        model : str
+            Registered image model name.
+        prompt : str
+            Image description.
+        retries : int, optional
+            Number of attempts before raising the final error.
+        use_cache : bool, optional
+            Answer from, and store into, the response cache.
+        **kwargs
+            Images API parameters (``size``, ``quality``, ``n``, ...); any other
+            keyword, such as ``negative_prompt``, is added to the JSON body for
+            servers that accept it.
+
+        Returns
+        -------
+        bytes
+            The encoded image as returned by the provider (usually PNG).
+        """
+        config, remote = self._resolve(model)
+        named = {k: v for k, v in kwargs.items() if k in _IMAGE_API_PARAMS}
+        extra = {k: v for k, v in kwargs.items() if k not in _IMAGE_API_PARAMS}
+        params = {"model": remote, "prompt": prompt, **named}
+        key = self._cache_key(config, "images", {**params, **extra}, use_cache)
+        cached = self._cached(key)
+        if isinstance(cached, bytes):
+            return cached
+
+        def attempt(client: Any) -> bytes:
+            response = client.images.generate(**params, extra_body=extra or None)
+            return _image_bytes(response, self.timeout)
+
+        image = self._with_retry(config, model, retries, attempt, self._client(config))
+        self._store(key, remote, image)
+        return image
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _resolve(self, model: str) -> tuple[ProviderConfig, str]:
+        with self._lock:
+            provider = self._models.get(model)
+            if provider is None:
+                raise UnknownModelError(model, sorted(self._models))
+            config = self._providers[provider]
+        return config, config.models[model]
+
+    def _chat_request(
+        self, model: str, prompt: PromptType, max_tokens: int, temperature: float | None
+    ) -> tuple[ProviderConfig, dict[str, Any]]:
+        config, remote = self._resolve(model)
+        params: dict[str, Any] = {
+            "model": remote,
+            "messages": _as_messages(prompt),
+            config.spec.token_param: max_tokens,
+        }
+        if temperature is not None:
+            params["temperature"] = temperature
+        return config, params
+
+    def _cache_key(self, config: ProviderConfig, endpoint: str, params: Mapping[str, Any], use_cache: bool) -> str | None:
+        if self.cache is None or not use_cache:
+            return None
+        return request_key(config.base_url, params["model"], endpoint, params)
+
+    def _cached(self, key: str | None) -> str | bytes | None:
+        if key is None or self.cache is None:
+            return None
+        value = self.cache.get(key)
+        if value is not None:
+            log.debug("answered from cache %s", key[:12])
+        return value
+
+    def _store(self, key: str | None, model: str, value: str | bytes) -> None:
+        if key is not None and self.cache is not None:
+            self.cache.put(key, model, value)
+
+    def _client(self, config: ProviderConfig) -> Any:
+        with self._lock:
+            client = self._clients.get(config.name)
+            if client is None:
+                import openai
+
+                client = openai.OpenAI(**self._client_options(config))
+                self._clients[config.name] = client
+        return client
+
+    def _async_client(self, config: ProviderConfig) -> Any:
+        """Return a new async client; it is used for one call and closed,
+        because an async connection pool belongs to a single event loop."""
+        import openai
+
+        return openai.AsyncOpenAI(**self._client_options(config))
+
+    def _client_options(self, config: ProviderConfig) -> dict[str, Any]:
+        return {
+            "api_key": config.api_key,
+            "base_url": config.base_url,
+            "project": config.project,
+            "timeout": self.timeout,
+            "max_retries": 0,
+        }
+
+    def _classify(self, exc: BaseException, config: ProviderConfig) -> Failure | None:
+        """Describe a failed attempt, or return None for an unexpected error."""
+        import openai
+
+        if isinstance(exc, openai.APIStatusError):
+            return Failure(
+                reason=_scrub(f"{type(exc).__name__}: {exc.message}", config.api_key),
+                status=exc.status_code,
+                retry_after=parse_retry_after(exc.response.headers),
+                retryable=is_retryable_status(exc.status_code),
+            )
+        if isinstance(exc, openai.APITimeoutError):
+            return Failure(reason=f"no answer within the {self.timeout:g} s timeout")
+        if isinstance(exc, openai.APIConnectionError):
+            return Failure(reason=_scrub(f"connection error: {exc.__cause__ or exc}", config.api_key))
+        if isinstance(exc, urllib.error.HTTPError):
+            return Failure(reason="image download failed", status=exc.code, retryable=is_retryable_status(exc.code))
+        if isinstance(exc, urllib.error.URLError):
+            return Failure(reason=f"image download failed: {exc.reason}")
+        if isinstance(exc, _EmptyResponse):
+            return Failure(reason=str(exc), retryable=False)
+        return None
+
+    def _with_retry(self, config: ProviderConfig, model: str, retries: int, attempt: Callable[[Any], T], client: Any) -> T:
+        attempts = max(1, retries)
+        for number in range(1, attempts + 1):
+            log.debug("%s request for model %r: attempt %d of %d", config.name, model, number, attempts)
+            try:
+                return attempt(client)
+            except Exception as exc:
+                failure = self._classify(exc, config)
+                if failure is None:
+                    raise
+            wait = self._next_wait(config, model, number, attempts, failure)
+            if wait is None:
+                break
+            sleep_at_least(wait)
+        raise AIRequestError(
+            provider=config.name, model=model, attempts=number, status=failure.status, reason=failure.reason
+        )
+
+    async def _with_retry_async(
+        self, config: ProviderConfig, model: str, retries: int, attempt: Callable[[Any], Awaitable[T]], client: Any
+    ) -> T:
+        attempts = max(1, retries)
+        for number in range(1, attempts + 1):
+            log.debug("%s request for model %r: attempt %d of %d", config.name, model, number, attempts)
+            try:
+                return await attempt(client)
+            except Exception as exc:
+                failure = self._classify(exc, config)
+                if failure is None:
+                    raise
+            wait = self._next_wait(config, model, number, attempts, failure)
+            if wait is None:
+                break
+            await _async_sleep_at_least(wait)
+        raise AIRequestError(
+            provider=config.name, model=model, attempts=number, status=failure.status, reason=failure.reason
+        )
+
+    def _next_wait(self, config: ProviderConfig, model: str, number: int, attempts: int, failure: Failure) -> float | None:
+        if number >= attempts:
+            return None
+        wait = self.retry_policy.delay(number, failure)
+        if wait is not None:
+            log.warning(
+                "%s request for model %r failed (%s); retrying in %.2f s (attempt %d of %d)",
+                config.name, model, failure.status or failure.reason, wait, number + 1, attempts,
+            )
+        return wait
+
+
+def _make_cache(cache: ResponseCache | str | os.PathLike[str] | bool | None) -> ResponseCache | None:
+    if cache is True:
+        return ResponseCache()
+    if cache is False or cache is None:
+        return None
+    if isinstance(cache, ResponseCache):
+        return cache
+    return ResponseCache(cache)
+
+
+def _as_messages(prompt: PromptType) -> list[dict[str, str]]:
+    if isinstance(prompt, str):
+        return [{"role": "user", "content": prompt}]
+    return [{"role": str(m["role"]), "content": str(m["content"])} for m in prompt]
+
+
+def _completion_text(completion: Any) -> str:
+    choices = getattr(completion, "choices", None) or []
+    content = choices[0].message.content if choices else None
+    if not content:
+        raise _EmptyResponse("the completion contained no text")
+    return content
+
+
+def _delta_texts(stream: Iterable[Any]) -> Iterator[str]:
+    for chunk in stream:
+        for choice in chunk.choices or []:
+            if choice.delta is not None and choice.delta.content:
+                yield choice.delta.content
+
+
+def _image_bytes(response: Any, timeout: float) -> bytes:
+    data = getattr(response, "data", None) or []
+    if not data:
+        raise _EmptyResponse("the images response contained no image")
+    if data[0].b64_json:
+        return base64.b64decode(data[0].b64_json)
+    if data[0].url:
+        with urllib.request.urlopen(data[0].url, timeout=timeout) as reply:
+            return reply.read()
+    raise _EmptyResponse("the image carried neither b64_json nor url")
+
+
+def _scrub(text: str, secret: str, limit: int = 300) -> str:
+    """Remove ``secret`` from server-supplied text and bound its length."""
+    if secret:
+        text = text.replace(secret, "[redacted]")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+async def _async_sleep_at_least(seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while (remaining := deadline - time.monotonic()) > 0:
+        await asyncio.sleep(remaining)
