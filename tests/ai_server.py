@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from c2r_db.ai.client import AIModelInterface
 from c2r_db.ai.providers import PROVIDERS
 from c2r_db.ai.retry import RetryPolicy
 
@@ -46,12 +47,15 @@ class Reply:
         Seconds to sleep before answering (to provoke client timeouts).
     drop : bool
         Close the connection without any answer.
+    message : str, optional
+        Error message put in the JSON error body.
     """
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ class OpenAICompatServer:
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def root_url(self) -> str:
@@ -132,6 +136,10 @@ class OpenAICompatServer:
     def fail_always(self, status: int, headers: dict[str, str] | None = None) -> None:
         """Answer every request with ``status`` from now on."""
         self._always = Reply(status, headers or {})
+
+    def stop_failing(self) -> None:
+        """Undo :meth:`fail_always`."""
+        self._always = None
 
     def count(self, path_suffix: str = "") -> int:
         """Number of requests received whose path ends with ``path_suffix``."""
@@ -202,7 +210,8 @@ class OpenAICompatServer:
                     self.close_connection = True
                     return
                 if reply.status != 200:
-                    error = {"error": {"message": f"scripted failure {reply.status}", "type": "server_error"}}
+                    message = reply.message or f"scripted failure {reply.status}"
+                    error = {"error": {"message": message, "type": "server_error"}}
                     self._send_json(reply.status, error, reply.headers)
                 elif self.path.endswith("/chat/completions"):
                     self._chat(request.body)
@@ -305,3 +314,19 @@ def ai_server() -> Iterator[OpenAICompatServer]:
     """A started server, stopped after the test."""
     with OpenAICompatServer() as server:
         yield server
+
+
+def make_ai(server: OpenAICompatServer, *, api_key: str | None = None, **options: Any) -> AIModelInterface:
+    """A client whose model ``TEST_MODEL`` is served by ``server`` as provider "local".
+
+    Options default to a 5 s timeout, :data:`FAST_RETRY` and no cache.
+    """
+    options.setdefault("timeout", 5.0)
+    options.setdefault("retry_policy", FAST_RETRY)
+    options.setdefault("cache", False)
+    return AIModelInterface(
+        local_openai_base_url=server.base_url,
+        local_openai_api_key=api_key,
+        local_openai_models={TEST_MODEL: SERVED_MODEL},
+        **options,
+    )
