@@ -7,8 +7,8 @@ or made permanent (``server.fail_always(503)``); every request's method, path,
 headers and JSON body is recorded so tests can assert on what was sent.
 
 Only the standard library is used, so the server shares no code with the
-client under test. The pytest fixtures at the bottom are imported by the
-``test_ai_*`` modules.
+client under test. The test modules import the pytest fixtures defined at
+the bottom (``ai_env``, ``ai_server``) by their function names.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -81,7 +82,9 @@ def make_png(width: int, height: int, seed: int = 0) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(rows))) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(rows))) + chunk(b"IEND", b"")
+    )
 
 
 class OpenAICompatServer:
@@ -191,7 +194,7 @@ class OpenAICompatServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            def log_message(self, format: str, *args: Any) -> None:
                 """Keep test output quiet."""
 
             def do_GET(self) -> None:
@@ -279,10 +282,8 @@ class OpenAICompatServer:
                 self.wfile.write(data)
 
             def handle(self) -> None:
-                try:
+                with suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeouts)
                     super().handle()
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout test); nothing to answer
 
         return Handler
 
@@ -297,8 +298,8 @@ SERVED_MODEL = "served/test-model-v1"
 FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05)
 
 
-@pytest.fixture
-def ai_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture(name="ai_env")
+def ai_env_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Clear provider keys from the environment and point the cache at tmp_path."""
     for spec in PROVIDERS.values():
         for var in (*spec.key_env, spec.base_url_env):
@@ -309,8 +310,8 @@ def ai_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cache_file
 
 
-@pytest.fixture
-def ai_server() -> Iterator[OpenAICompatServer]:
+@pytest.fixture(name="ai_server")
+def ai_server_fixture() -> Iterator[OpenAICompatServer]:
     """A started server, stopped after the test."""
     with OpenAICompatServer() as server:
         yield server

@@ -5,9 +5,16 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ai_server import TEST_MODEL, OpenAICompatServer, ai_env, ai_server, make_ai  # noqa: F401 - fixtures
+import pytest
+from ai_server import (
+    TEST_MODEL,
+    OpenAICompatServer,
+    ai_env_fixture,  # noqa: F401 - pytest fixture
+    ai_server_fixture,  # noqa: F401 - pytest fixture
+    make_ai,
+)
 
-from c2r_db.ai import AIModelInterface, ResponseCache
+from c2r_db.ai import AIModelInterface, AIRequestError, ResponseCache
 from c2r_db.ai.cache import default_cache_path, request_key
 
 
@@ -50,10 +57,8 @@ def test_different_parameters_are_different_requests(ai_env, ai_server):
 def test_failures_are_not_cached(ai_env, ai_server):
     ai = make_ai(ai_server, cache=True)
     ai_server.fail_always(500)
-    try:
+    with pytest.raises(AIRequestError):
         ai.generate_text(TEST_MODEL, "x", retries=1)
-    except Exception:
-        pass
     ai_server.stop_failing()
     assert ai.generate_text(TEST_MODEL, "x") == ai_server.reply
     assert ai_server.count() == 2
@@ -80,7 +85,9 @@ def test_abandoned_stream_is_not_cached(ai_env):
 
 def test_images_are_cached(ai_env, ai_server):
     ai = make_ai(ai_server, cache=True)
-    assert ai.generate_image(TEST_MODEL, "brain", size="256x256") == ai.generate_image(TEST_MODEL, "brain", size="256x256")
+    assert ai.generate_image(TEST_MODEL, "brain", size="256x256") == ai.generate_image(
+        TEST_MODEL, "brain", size="256x256"
+    )
     assert ai_server.count() == 1
 
 

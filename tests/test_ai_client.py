@@ -6,17 +6,17 @@ import asyncio
 import random
 import socket
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from ai_server import (  # noqa: F401 - fixtures
+from ai_server import (
     SERVED_MODEL,
     TEST_MODEL,
     OpenAICompatServer,
     Reply,
-    ai_env,
-    ai_server,
+    ai_env_fixture,  # noqa: F401 - pytest fixture
+    ai_server_fixture,  # noqa: F401 - pytest fixture
     make_ai,
 )
 
@@ -54,7 +54,7 @@ def test_enabled_providers_limits_registration(ai_env):
 def test_no_provider_means_no_model(ai_env):
     ai = AIModelInterface(cache=False)
     assert ai.list_available_models() == []
-    with pytest.raises(UnknownModelError, match="gemini-2.0-flash"):
+    with pytest.raises(UnknownModelError, match=r"gemini-2\.0-flash"):
         ai.generate_text("gemini-2.0-flash", "hi")
 
 
@@ -203,7 +203,7 @@ def test_unreachable_server_names_attempts(ai_env):
         retry_policy=RetryPolicy(base_delay=0.01),
         cache=False,
     )
-    with pytest.raises(AIRequestError, match="2 attempts.*connection error") as info:
+    with pytest.raises(AIRequestError, match=r"2 attempts.*connection error") as info:
         ai.generate_text("m", "hi", retries=2)
     assert info.value.status is None
 
@@ -212,14 +212,14 @@ def test_backoff_grows_with_jitter_and_respects_retry_after():
     policy = RetryPolicy(base_delay=1.0, max_delay=4.0)
     rng = random.Random(7)
     waits = [policy.delay(n, Failure("x"), rng) for n in (1, 2, 3, 4)]
-    for wait, ceiling in zip(waits, (1.0, 2.0, 4.0, 4.0)):
+    for wait, ceiling in zip(waits, (1.0, 2.0, 4.0, 4.0), strict=True):
         assert ceiling / 2 <= wait <= ceiling
     assert policy.delay(1, Failure("x", status=429, retry_after=9.0), rng) == 9.0
     assert policy.delay(1, Failure("x", status=400, retryable=False), rng) is None
 
 
 def test_parse_retry_after_forms():
-    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert parse_retry_after({"retry-after": "7"}, now) == 7.0
     assert parse_retry_after({"retry-after": format_datetime(now + timedelta(seconds=30), usegmt=True)}, now) == 30.0
     assert parse_retry_after({"retry-after": format_datetime(now - timedelta(seconds=30), usegmt=True)}, now) == 0.0

@@ -6,7 +6,13 @@ import io
 
 import numpy as np
 import pytest
-from ai_server import TEST_MODEL, OpenAICompatServer, ai_env, ai_server, make_ai  # noqa: F401 - fixtures
+from ai_server import (
+    TEST_MODEL,
+    OpenAICompatServer,
+    ai_env_fixture,  # noqa: F401 - pytest fixture
+    ai_server_fixture,  # noqa: F401 - pytest fixture
+    make_ai,
+)
 from PIL import Image
 
 from c2r_db.ai import (
@@ -60,7 +66,11 @@ def test_region_image_is_watermarked_by_default(ai_env, ai_server):
 def test_region_image_prompt_and_negative_prompt(ai_env, ai_server):
     generate_region_image(make_ai(ai_server), [-42, 18, 24], REGION_INFO, image_type="functional", model=TEST_MODEL)
     generate_region_image(
-        make_ai(ai_server), [-42, 18, 24], REGION_INFO, model=TEST_MODEL, include_atlas_labels=False,
+        make_ai(ai_server),
+        [-42, 18, 24],
+        REGION_INFO,
+        model=TEST_MODEL,
+        include_atlas_labels=False,
         negative_prompt="no text",
     )
     with_labels, without_labels = (r.body for r in ai_server.requests)
@@ -74,7 +84,9 @@ def test_region_image_prompt_and_negative_prompt(ai_env, ai_server):
 
 def test_custom_and_unknown_image_templates(ai_env, ai_server):
     ai = make_ai(ai_server)
-    generate_region_image(ai, [1, 2, 3], REGION_INFO, model=TEST_MODEL, prompt_template="Sketch {region} at {coordinate}")
+    generate_region_image(
+        ai, [1, 2, 3], REGION_INFO, model=TEST_MODEL, prompt_template="Sketch {region} at {coordinate}"
+    )
     assert ai_server.requests[0].body["prompt"] == "Sketch Frontal_Inf_Oper_L at [1, 2, 3]"
     with pytest.raises(ValueError, match="unknown image_type"):
         generate_region_image(ai, [1, 2, 3], REGION_INFO, image_type="cubist", model=TEST_MODEL)

@@ -18,8 +18,7 @@ def _run(code: str) -> str:
 
 def test_import_does_not_load_openai_or_pillow():
     out = _run(
-        "import sys, c2r_db.ai\n"
-        "print(sorted(m for m in ('openai', 'httpx2', 'httpx', 'PIL') if m in sys.modules))"
+        "import sys, c2r_db.ai\nprint(sorted(m for m in ('openai', 'httpx2', 'httpx', 'PIL') if m in sys.modules))"
     )
     assert out == "[]"
 
@@ -28,7 +27,8 @@ def test_creating_a_client_does_not_load_openai():
     out = _run(
         "import sys\n"
         "from c2r_db.ai import AIModelInterface\n"
-        "ai = AIModelInterface(local_openai_base_url='http://127.0.0.1:9/v1', local_openai_models={'m': 'm'}, cache=False)\n"
+        "ai = AIModelInterface(local_openai_base_url='http://127.0.0.1:9/v1',\n"
+        "                      local_openai_models={'m': 'm'}, cache=False)\n"
         "print(ai.supports('m'), 'openai' in sys.modules)"
     )
     assert out == "True False"

@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from ai_server import TEST_MODEL, OpenAICompatServer, ai_env, make_ai  # noqa: F401 - fixtures
+from ai_server import (
+    TEST_MODEL,
+    OpenAICompatServer,
+    ai_env_fixture,  # noqa: F401 - pytest fixture
+    make_ai,
+)
 
 from c2r_db.ai import (
     DEFAULT_SYSTEM_MESSAGE,
@@ -52,9 +57,21 @@ def test_messages_carry_the_evidence_and_the_schema():
     messages = build_reasoned_report_messages(_context(allowed_domains=["language", "memory"]), max_words=120)
     assert messages[0] == {"role": "system", "content": DEFAULT_SYSTEM_MESSAGE}
     user = messages[1]["content"]
-    for expected in ("-44.0", "16.0", "22.0", "Frontal_Inf_Oper_L", "Frontal_Inf_Tri_L", "11111111", "22222222",
-                     STUDIES[0]["title"], "AAL labels are macroanatomical.", "at most 120 words", "cited_pmids",
-                     '"boundary_proximity_mm": 1.5', "language, memory"):
+    for expected in (
+        "-44.0",
+        "16.0",
+        "22.0",
+        "Frontal_Inf_Oper_L",
+        "Frontal_Inf_Tri_L",
+        "11111111",
+        "22222222",
+        STUDIES[0]["title"],
+        "AAL labels are macroanatomical.",
+        "at most 120 words",
+        "cited_pmids",
+        '"boundary_proximity_mm": 1.5',
+        "language, memory",
+    ):
         assert expected in user
     assert "No studies were found" not in user
 
@@ -69,7 +86,9 @@ def test_messages_without_studies_forbid_invention_and_accept_extra_instructions
 
 
 def test_valid_report_parses_cleanly():
-    output = _output("Left pars opercularis [PMID 11111111], see also PMID: 22222222.", _report_json(["11111111", "22222222"]))
+    output = _output(
+        "Left pars opercularis [PMID 11111111], see also PMID: 22222222.", _report_json(["11111111", "22222222"])
+    )
     report = parse_reasoned_report_output(output, known_pmids={"11111111", "22222222"})
     assert report.narrative.startswith("Left pars opercularis")
     assert report.json_data["region"]["label"] == "Frontal_Inf_Oper_L"
@@ -106,7 +125,12 @@ def test_missing_invalid_and_misshapen_json_are_reported():
     listed = parse_reasoned_report_output("Prose.\n```json\n[1, 2]\n```")
     assert "not an object" in listed.json_error
     shape = parse_reasoned_report_output('Prose.\n```json\n{"region": "x", "functions": [{"pmids": []}]}\n```')
-    for problem in ("'region' is missing or not a dict", "'hemisphere'", "'cited_pmids'", "functions[0] has no 'domain'"):
+    for problem in (
+        "'region' is missing or not a dict",
+        "'hemisphere'",
+        "'cited_pmids'",
+        "functions[0] has no 'domain'",
+    ):
         assert problem in shape.json_error
 
 
@@ -125,7 +149,9 @@ def test_domains_outside_allowed_domains_are_flagged():
 
 
 def test_run_reasoned_report_flags_invented_citation(ai_env):
-    reply = _output("Pars opercularis, language [PMID 11111111] and [PMID 33333333].", _report_json(["11111111", "33333333"]))
+    reply = _output(
+        "Pars opercularis, language [PMID 11111111] and [PMID 33333333].", _report_json(["11111111", "33333333"])
+    )
     with OpenAICompatServer(reply=reply) as server:
         report, meta = run_reasoned_report(make_ai(server), TEST_MODEL, _context(), max_tokens=400)
         sent = server.requests[0].body
@@ -140,7 +166,9 @@ def test_run_reasoned_report_flags_invented_citation(ai_env):
 def test_run_reasoned_report_with_no_evidence_rejects_any_citation(ai_env):
     reply = _output("No studies were found.", {**_report_json([]), "functions": []})
     invented = _output("Known for memory [PMID 12345].", {**_report_json([]), "functions": []})
-    with OpenAICompatServer(reply=lambda body: reply if "honest" in body["messages"][0]["content"] else invented) as server:
+    with OpenAICompatServer(
+        reply=lambda body: reply if "honest" in body["messages"][0]["content"] else invented
+    ) as server:
         ai = make_ai(server)
         clean, _ = run_reasoned_report(ai, TEST_MODEL, _context(studies=[]), system_message="honest")
         flagged, _ = run_reasoned_report(ai, TEST_MODEL, _context(studies=[]))

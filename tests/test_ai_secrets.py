@@ -7,7 +7,13 @@ import secrets
 import traceback
 
 import pytest
-from ai_server import TEST_MODEL, Reply, ai_env, ai_server, make_ai  # noqa: F401 - fixtures
+from ai_server import (
+    TEST_MODEL,
+    Reply,
+    ai_env_fixture,  # noqa: F401 - pytest fixture
+    ai_server_fixture,  # noqa: F401 - pytest fixture
+    make_ai,
+)
 
 from c2r_db.ai import AIModelInterface, AIRequestError, ResponseCache
 

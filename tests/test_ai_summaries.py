@@ -8,7 +8,13 @@ import threading
 import time
 
 import pytest
-from ai_server import TEST_MODEL, OpenAICompatServer, ai_env, ai_server, make_ai  # noqa: F401 - fixtures
+from ai_server import (
+    TEST_MODEL,
+    OpenAICompatServer,
+    ai_env_fixture,  # noqa: F401 - pytest fixture
+    ai_server_fixture,  # noqa: F401 - pytest fixture
+    make_ai,
+)
 
 from c2r_db.ai import (
     AIRequestError,
@@ -48,7 +54,11 @@ def test_summary_without_studies_tells_the_model(ai_env, ai_server):
 
 def test_custom_prompt_is_used(ai_env, ai_server):
     generate_summary(
-        make_ai(ai_server), STUDIES, [1, 2, 3], prompt_type="custom", model=TEST_MODEL,
+        make_ai(ai_server),
+        STUDIES,
+        [1, 2, 3],
+        prompt_type="custom",
+        model=TEST_MODEL,
         custom_prompt="At {coord}: {studies} -- one line only",
     )
     assert _user_text(ai_server.requests[0]).endswith("-- one line only")

@@ -23,14 +23,14 @@ from .retry import RetryPolicy
 from .summaries import generate_batch_summaries, generate_summary, generate_summary_async, stream_summary
 
 __all__ = [
-    "AIError",
-    "AIModelInterface",
-    "AIRequestError",
     "DEFAULT_NEGATIVE_PROMPT",
     "DEFAULT_SYSTEM_MESSAGE",
     "IMAGE_PROMPT_TEMPLATES",
     "LLM_PROMPT_TEMPLATES",
     "PROVIDERS",
+    "AIError",
+    "AIModelInterface",
+    "AIRequestError",
     "ProviderSpec",
     "ReasonedReport",
     "ReasonedReportContext",

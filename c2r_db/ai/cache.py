@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Mapping
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,5 @@ class ResponseCache:
 
     def _restrict_permissions(self) -> None:
         """Make the cache file private to the user (answers may be sensitive)."""
-        try:
+        with suppress(OSError):
             self.path.chmod(0o600)
-        except OSError:
-            pass

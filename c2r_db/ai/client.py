@@ -362,7 +362,9 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
 
     # -- images -------------------------------------------------------------------------
 
-    def generate_image(self, model: str, prompt: str, retries: int = 3, *, use_cache: bool = True, **kwargs: Any) -> bytes:
+    def generate_image(
+        self, model: str, prompt: str, retries: int = 3, *, use_cache: bool = True, **kwargs: Any
+    ) -> bytes:
         """Generate an image through the provider's ``/images/generations`` endpoint.
 
         Parameters
@@ -425,7 +427,9 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
             params["temperature"] = temperature
         return config, params
 
-    def _cache_key(self, config: ProviderConfig, endpoint: str, params: Mapping[str, Any], use_cache: bool) -> str | None:
+    def _cache_key(
+        self, config: ProviderConfig, endpoint: str, params: Mapping[str, Any], use_cache: bool
+    ) -> str | None:
         if self.cache is None or not use_cache:
             return None
         return request_key(config.base_url, params["model"], endpoint, params)
@@ -491,7 +495,9 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
             return Failure(reason=str(exc), retryable=False)
         return None
 
-    def _with_retry(self, config: ProviderConfig, model: str, retries: int, attempt: Callable[[Any], T], client: Any) -> T:
+    def _with_retry(
+        self, config: ProviderConfig, model: str, retries: int, attempt: Callable[[Any], T], client: Any
+    ) -> T:
         attempts = max(1, retries)
         for number in range(1, attempts + 1):
             log.debug("%s request for model %r: attempt %d of %d", config.name, model, number, attempts)
@@ -529,14 +535,21 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
             provider=config.name, model=model, attempts=number, status=failure.status, reason=failure.reason
         )
 
-    def _next_wait(self, config: ProviderConfig, model: str, number: int, attempts: int, failure: Failure) -> float | None:
+    def _next_wait(
+        self, config: ProviderConfig, model: str, number: int, attempts: int, failure: Failure
+    ) -> float | None:
         if number >= attempts:
             return None
         wait = self.retry_policy.delay(number, failure)
         if wait is not None:
             log.warning(
                 "%s request for model %r failed (%s); retrying in %.2f s (attempt %d of %d)",
-                config.name, model, failure.status or failure.reason, wait, number + 1, attempts,
+                config.name,
+                model,
+                failure.status or failure.reason,
+                wait,
+                number + 1,
+                attempts,
             )
         return wait
 

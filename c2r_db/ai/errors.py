@@ -26,8 +26,7 @@ class UnknownModelError(AIError, ValueError):
     def __init__(self, model: str, available: list[str]) -> None:
         shown = ", ".join(available) if available else "none"
         super().__init__(
-            f"model {model!r} is not registered with any provider "
-            f"(registered: {shown}); pass an API key or register it"
+            f"model {model!r} is not registered with any provider (registered: {shown}); pass an API key or register it"
         )
         self.model = model
 

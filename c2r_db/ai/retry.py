@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 #: Statuses worth another attempt besides every 5xx: request timeout,
@@ -93,8 +93,8 @@ def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    current = now or datetime.now(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    current = now or datetime.now(UTC)
     return max(0.0, (when - current).total_seconds())
 
 
