@@ -50,6 +50,10 @@ class Reply:
         Close the connection without any answer.
     message : str, optional
         Error message put in the JSON error body.
+    stall_after : int, optional
+        When streaming, pause for ``stall`` seconds after this many chunks.
+    stall : float
+        Length of that pause.
     """
 
     status: int = 200
@@ -57,6 +61,8 @@ class Reply:
     delay: float = 0.0
     drop: bool = False
     message: str | None = None
+    stall_after: int | None = None
+    stall: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -217,15 +223,15 @@ class OpenAICompatServer:
                     error = {"error": {"message": message, "type": "server_error"}}
                     self._send_json(reply.status, error, reply.headers)
                 elif self.path.endswith("/chat/completions"):
-                    self._chat(request.body)
+                    self._chat(request.body, reply)
                 elif self.path.endswith("/images/generations"):
                     self._image(request.body)
                 else:
                     self._send_json(404, {"error": {"message": "unknown endpoint", "type": "not_found"}})
 
-            def _chat(self, body: dict[str, Any]) -> None:
+            def _chat(self, body: dict[str, Any], reply: Reply) -> None:
                 if body.get("stream"):
-                    self._send_events(body["model"], server._stream_pieces(body))
+                    self._send_events(body["model"], server._stream_pieces(body), reply)
                     return
                 completion = {
                     "id": "chatcmpl-test",
@@ -243,12 +249,14 @@ class OpenAICompatServer:
                 }
                 self._send_json(200, completion)
 
-            def _send_events(self, model: str, pieces: list[str]) -> None:
+            def _send_events(self, model: str, pieces: list[str], reply: Reply) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
                 self.end_headers()
-                for piece in pieces:
+                for index, piece in enumerate(pieces):
+                    if index == reply.stall_after:
+                        time.sleep(reply.stall)
                     event = {
                         "id": "chatcmpl-test",
                         "object": "chat.completion.chunk",

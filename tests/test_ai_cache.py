@@ -9,6 +9,7 @@ import pytest
 from ai_server import (
     TEST_MODEL,
     OpenAICompatServer,
+    Reply,
     ai_env_fixture,  # noqa: F401 - pytest fixture
     ai_server_fixture,  # noqa: F401 - pytest fixture
     make_ai,
@@ -80,6 +81,16 @@ def test_abandoned_stream_is_not_cached(ai_env):
         assert next(stream) == "a"
         stream.close()
         assert ai.generate_text(TEST_MODEL, "s") == server.reply  # asked again, not "a"
+        assert server.count() == 2
+
+
+def test_interrupted_stream_is_not_cached(ai_env):
+    with OpenAICompatServer(chunks=["a", "b", "c"]) as server:
+        server.script(Reply(stall_after=1, stall=1.0))
+        ai = make_ai(server, cache=True, timeout=0.3)
+        with pytest.raises(AIRequestError):
+            list(ai.stream_generate_text(TEST_MODEL, "s"))
+        assert list(ai.stream_generate_text(TEST_MODEL, "s")) == ["a", "b", "c"]
         assert server.count() == 2
 
 

@@ -247,6 +247,20 @@ def test_stream_retries_until_the_first_chunk(ai_env, ai_server):
     assert ai_server.count() == 3
 
 
+def test_stream_stalling_after_some_chunks_raises_named_error(ai_env):
+    chunks = ["one ", "two ", "three"]
+    with OpenAICompatServer(chunks=chunks) as server:
+        server.script(Reply(500), Reply(stall_after=2, stall=1.5))
+        stream = make_ai(server, timeout=0.3).stream_generate_text(TEST_MODEL, "describe")
+        received = []
+        with pytest.raises(AIRequestError, match="stream interrupted after 2 chunks") as info:
+            for chunk in stream:
+                received.append(chunk)
+        assert received == chunks[:2]
+        assert info.value.attempts == 2  # the 500, then the stream that stalled
+        assert server.count() == 2
+
+
 def test_stream_failure_raises_named_error(ai_env, ai_server):
     ai_server.fail_always(500)
     stream = make_ai(ai_server).stream_generate_text(TEST_MODEL, "describe", retries=2)

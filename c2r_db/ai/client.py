@@ -15,6 +15,7 @@ import os
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -310,8 +311,9 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
         """Stream text chunks from a registered model.
 
         Opening the stream and receiving its first chunk are retried like
-        :meth:`generate_text`; a failure after chunks were yielded raises
-        :class:`AIRequestError` at once, since a retry would repeat text.
+        :meth:`generate_text`; a failure after chunks were yielded (including a
+        read timeout between chunks) raises :class:`AIRequestError` at once,
+        since a retry would repeat text.
         A complete stream is cached; a cached answer is yielded as one chunk.
 
         Parameters
@@ -333,13 +335,20 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
     def _stream(
         self, config: ProviderConfig, model: str, params: dict[str, Any], retries: int, key: str | None
     ) -> Iterator[str]:
+        opened = 0
+
         def attempt(client: Any) -> tuple[Any, Iterator[str], str]:
+            nonlocal opened
+            opened += 1
             stream = client.chat.completions.create(**params, stream=True)
             texts = _delta_texts(stream)
-            first = next(texts, None)
-            if first is None:
+            try:
+                first = next(texts, None)
+                if first is None:
+                    raise _EmptyResponse("the stream ended without any text")
+            except BaseException:
                 stream.close()
-                raise _EmptyResponse("the stream ended without any text")
+                raise
             return stream, texts, first
 
         stream, texts, first = self._with_retry(config, model, retries, attempt, self._client(config))
@@ -354,11 +363,16 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
                 failure = self._classify(exc, config)
                 if failure is None:
                     raise
-                reason = f"stream interrupted after {len(pieces)} chunks: {failure.reason}"
             else:
                 self._store(key, params["model"], "".join(pieces))
                 return
-        raise AIRequestError(provider=config.name, model=model, attempts=1, status=failure.status, reason=reason)
+        raise AIRequestError(
+            provider=config.name,
+            model=model,
+            attempts=opened,
+            status=failure.status,
+            reason=f"stream interrupted after {len(pieces)} chunks: {failure.reason}",
+        )
 
     # -- images -------------------------------------------------------------------------
 
@@ -592,6 +606,8 @@ def _image_bytes(response: Any, timeout: float) -> bytes:
     if data[0].b64_json:
         return base64.b64decode(data[0].b64_json)
     if data[0].url:
+        if urllib.parse.urlsplit(data[0].url).scheme not in {"http", "https"}:
+            raise _EmptyResponse("the image URL is not http(s)")
         with urllib.request.urlopen(data[0].url, timeout=timeout) as reply:
             return reply.read()
     raise _EmptyResponse("the image carried neither b64_json nor url")
