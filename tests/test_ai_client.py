@@ -93,6 +93,19 @@ def test_openai_row_uses_base_url_from_environment(ai_env, ai_server, monkeypatc
     assert "max_tokens" not in body
 
 
+def test_reregistering_a_provider_replaces_its_models(ai_env, ai_server):
+    ai = make_ai(ai_server)
+    ai.register_provider("local", base_url=ai_server.base_url, models={"new-name": "served/new"})
+    assert ai.list_available_models() == ["new-name"]
+    ai.generate_text("new-name", "hi")
+    assert ai_server.requests[-1].body["model"] == "served/new"
+
+
+def test_unknown_enabled_provider_is_rejected(ai_env):
+    with pytest.raises(ValueError, match="mistral"):
+        AIModelInterface(enabled_providers=["openai", "mistral"], cache=False)
+
+
 def test_later_registration_wins_for_a_shared_model_name(ai_env, ai_server):
     ai = make_ai(ai_server)
     ai.register_provider(ProviderSpec("other", base_url=ai_server.base_url), api_key="k", models=[TEST_MODEL])

@@ -128,6 +128,8 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
             "together": together_api_key,
         }
         wanted = set(enabled_providers) if enabled_providers is not None else None
+        if wanted is not None and not wanted <= PROVIDERS.keys():
+            raise ValueError(f"unknown providers in enabled_providers: {', '.join(sorted(wanted - PROVIDERS.keys()))}")
         for name in keys:
             if (wanted is None or name in wanted) and resolve_key(PROVIDERS[name], keys[name]):
                 project = openai_project if name == "openai" else None
@@ -187,6 +189,7 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
         with self._lock:
             stale = self._clients.pop(spec.name, None)
             self._providers[spec.name] = provider_config
+            self._models = {m: p for m, p in self._models.items() if p != spec.name}
             self._models.update(dict.fromkeys(provider_config.models, spec.name))
         if stale is not None:
             stale.close()
@@ -196,7 +199,11 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
         return model in self._models
 
     def supports_batching(self, model: str) -> bool:
-        """Return whether concurrent requests to ``model``'s provider are worthwhile."""
+        """Return whether concurrent requests to ``model``'s provider are worthwhile.
+
+        Raises :class:`UnknownModelError` for an unregistered model, as does
+        :meth:`provider_name`.
+        """
         return self._resolve(model)[0].spec.batching
 
     def list_available_models(self) -> list[str]:
