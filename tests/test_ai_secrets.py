@@ -57,7 +57,7 @@ def test_key_never_leaks(ai_env, ai_server, caplog, capsys, tmp_path):
         *capsys.readouterr(),
         *texts,
         repr(ai),
-        repr(ai._providers),
+        repr(ai._transports),
         *(str(e) + repr(e) + "".join(traceback.format_exception(e)) + repr(vars(e)) for e in errors),
     ]
     assert "[redacted]" in str(errors[0])
@@ -74,7 +74,7 @@ def test_key_from_environment_is_not_in_repr_or_errors(ai_env, monkeypatch):
     monkeypatch.setenv("OPENROUTER_API_KEY", SECRET)
     ai = AIModelInterface(cache=False)
     assert SECRET not in repr(ai)
-    assert SECRET not in repr(ai._providers)
+    assert SECRET not in repr(ai._transports)
     with pytest.raises(Exception) as info:
         ai.generate_text("no-such-model", "hi")
     assert SECRET not in str(info.value)

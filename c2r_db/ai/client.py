@@ -1,27 +1,21 @@
 """``AIModelInterface``: one client for every OpenAI-compatible provider.
 
 Each provider of :data:`c2r_db.ai.providers.PROVIDERS` is reached with the
-``openai`` package pointed at the provider's base URL. ``openai`` is imported
-only when a request is made. Its own retries are disabled (``max_retries=0``)
-so that every attempt is counted once, by :class:`~c2r_db.ai.retry.RetryPolicy`.
+``openai`` package pointed at the provider's base URL, through a
+:class:`~c2r_db.ai.transport.Transport` that owns the retries. This module
+keeps the registry of providers and models and the response cache.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import logging
 import os
 import threading
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from .cache import ResponseCache, request_key
-from .errors import AIRequestError, UnknownModelError
+from .errors import UnknownModelError
 from .providers import (
     LOCAL_PROVIDER,
     PROVIDERS,
@@ -32,14 +26,13 @@ from .providers import (
     resolve_base_url,
     resolve_key,
 )
-from .retry import Failure, RetryPolicy, is_retryable_status, parse_retry_after, sleep_at_least
+from .retry import RetryPolicy
+from .transport import EmptyResponse, Transport, completion_text, delta_texts, image_bytes
 
 log = logging.getLogger(__name__)
 
 #: A prompt: plain user text, or chat messages ``[{"role": ..., "content": ...}]``.
 PromptType = str | Sequence[Mapping[str, str]]
-
-T = TypeVar("T")
 
 #: Request timeout in seconds applied to every call unless overridden.
 DEFAULT_TIMEOUT = 60.0
@@ -49,10 +42,6 @@ DEFAULT_TIMEOUT = 60.0
 _IMAGE_API_PARAMS = frozenset(
     {"n", "size", "quality", "style", "response_format", "background", "output_format", "output_compression", "user"}
 )
-
-
-class _EmptyResponse(Exception):
-    """The provider answered 200 but with no usable content."""
 
 
 class AIModelInterface:
@@ -113,9 +102,8 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy()
         self.cache = _make_cache(cache)
-        self._providers: dict[str, ProviderConfig] = {}
+        self._transports: dict[str, Transport] = {}
         self._models: dict[str, str] = {}
-        self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         keys = {
             "gemini": gemini_api_key,
@@ -143,7 +131,7 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
             )
 
     def __repr__(self) -> str:
-        providers = ", ".join(self._providers)
+        providers = ", ".join(self._transports)
         return f"AIModelInterface(providers=[{providers}], models={len(self._models)})"
 
     # -- registration ---------------------------------------------------------------
@@ -186,9 +174,10 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
             models=model_aliases(config.get("models"), spec),
             project=config.get("project"),
         )
+        transport = Transport(provider_config, self.timeout, self.retry_policy)
         with self._lock:
-            stale = self._clients.pop(spec.name, None)
-            self._providers[spec.name] = provider_config
+            stale = self._transports.get(spec.name)
+            self._transports[spec.name] = transport
             self._models = {m: p for m, p in self._models.items() if p != spec.name}
             self._models.update(dict.fromkeys(provider_config.models, spec.name))
         if stale is not None:
@@ -204,7 +193,7 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
         Raises :class:`UnknownModelError` for an unregistered model, as does
         :meth:`provider_name`.
         """
-        return self._resolve(model)[0].spec.batching
+        return self._resolve(model)[0].config.spec.batching
 
     def list_available_models(self) -> list[str]:
         """Return the registered model names, sorted."""
@@ -217,9 +206,9 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
     def close(self) -> None:
         """Close the HTTP connection pools of the clients created so far."""
         with self._lock:
-            clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            client.close()
+            transports = list(self._transports.values())
+        for transport in transports:
+            transport.close()
 
     def __enter__(self) -> AIModelInterface:
         return self
@@ -267,16 +256,16 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
         AIRequestError
             When every attempt failed or the failure was not retryable.
         """
-        config, params = self._chat_request(model, prompt, max_tokens, temperature)
-        key = self._cache_key(config, "chat", params, use_cache)
+        transport, params = self._chat_request(model, prompt, max_tokens, temperature)
+        key = self._cache_key(transport, "chat", params, use_cache)
         cached = self._cached(key)
         if isinstance(cached, str):
             return cached
 
         def attempt(client: Any) -> str:
-            return _completion_text(client.chat.completions.create(**params))
+            return completion_text(client.chat.completions.create(**params))
 
-        text = self._with_retry(config, model, retries, attempt, self._client(config))
+        text = transport.call(model, retries, attempt)
         self._store(key, params["model"], text)
         return text
 
@@ -291,17 +280,16 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
         use_cache: bool = True,
     ) -> str:
         """Asynchronously generate text; see :meth:`generate_text`."""
-        config, params = self._chat_request(model, prompt, max_tokens, temperature)
-        key = self._cache_key(config, "chat", params, use_cache)
+        transport, params = self._chat_request(model, prompt, max_tokens, temperature)
+        key = self._cache_key(transport, "chat", params, use_cache)
         cached = self._cached(key)
         if isinstance(cached, str):
             return cached
 
         async def attempt(client: Any) -> str:
-            return _completion_text(await client.chat.completions.create(**params))
+            return completion_text(await client.chat.completions.create(**params))
 
-        async with self._async_client(config) as client:
-            text = await self._with_retry_async(config, model, retries, attempt, client)
+        text = await transport.call_async(model, retries, attempt)
         self._store(key, params["model"], text)
         return text
 
@@ -332,15 +320,15 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
         -------
         iterator of str
         """
-        config, params = self._chat_request(model, prompt, max_tokens, temperature)
-        key = self._cache_key(config, "chat", params, use_cache)
+        transport, params = self._chat_request(model, prompt, max_tokens, temperature)
+        key = self._cache_key(transport, "chat", params, use_cache)
         cached = self._cached(key)
         if isinstance(cached, str):
             return iter([cached])
-        return self._stream(config, model, params, retries, key)
+        return self._stream(transport, model, params, retries, key)
 
     def _stream(
-        self, config: ProviderConfig, model: str, params: dict[str, Any], retries: int, key: str | None
+        self, transport: Transport, model: str, params: dict[str, Any], retries: int, key: str | None
     ) -> Iterator[str]:
         opened = 0
 
@@ -348,17 +336,17 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
             nonlocal opened
             opened += 1
             stream = client.chat.completions.create(**params, stream=True)
-            texts = _delta_texts(stream)
+            texts = delta_texts(stream)
             try:
                 first = next(texts, None)
                 if first is None:
-                    raise _EmptyResponse("the stream ended without any text")
+                    raise EmptyResponse("the stream ended without any text")
             except BaseException:
                 stream.close()
                 raise
             return stream, texts, first
 
-        stream, texts, first = self._with_retry(config, model, retries, attempt, self._client(config))
+        stream, texts, first = transport.call(model, retries, attempt)
         pieces = [first]
         with stream:
             yield first
@@ -367,19 +355,13 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
                     pieces.append(text)
                     yield text
             except Exception as exc:
-                failure = self._classify(exc, config)
+                failure = transport.classify(exc)
                 if failure is None:
                     raise
             else:
                 self._store(key, params["model"], "".join(pieces))
                 return
-        raise AIRequestError(
-            provider=config.name,
-            model=model,
-            attempts=opened,
-            status=failure.status,
-            reason=f"stream interrupted after {len(pieces)} chunks: {failure.reason}",
-        )
+        raise transport.error(model, opened, failure, prefix=f"stream interrupted after {len(pieces)} chunks: ")
 
     # -- images -------------------------------------------------------------------------
 
@@ -408,52 +390,51 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
         bytes
             The encoded image as returned by the provider (usually PNG).
         """
-        config, remote = self._resolve(model)
+        transport, remote = self._resolve(model)
         named = {k: v for k, v in kwargs.items() if k in _IMAGE_API_PARAMS}
         extra = {k: v for k, v in kwargs.items() if k not in _IMAGE_API_PARAMS}
         params = {"model": remote, "prompt": prompt, **named}
-        key = self._cache_key(config, "images", {**params, **extra}, use_cache)
+        key = self._cache_key(transport, "images", {**params, **extra}, use_cache)
         cached = self._cached(key)
         if isinstance(cached, bytes):
             return cached
 
         def attempt(client: Any) -> bytes:
             response = client.images.generate(**params, extra_body=extra or None)
-            return _image_bytes(response, self.timeout)
+            return image_bytes(response, self.timeout)
 
-        image = self._with_retry(config, model, retries, attempt, self._client(config))
+        image = transport.call(model, retries, attempt)
         self._store(key, remote, image)
         return image
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def _resolve(self, model: str) -> tuple[ProviderConfig, str]:
+    def _resolve(self, model: str) -> tuple[Transport, str]:
+        """Return the transport serving ``model`` and the model id it sends."""
         with self._lock:
             provider = self._models.get(model)
             if provider is None:
                 raise UnknownModelError(model, sorted(self._models))
-            config = self._providers[provider]
-        return config, config.models[model]
+            transport = self._transports[provider]
+        return transport, transport.config.models[model]
 
     def _chat_request(
         self, model: str, prompt: PromptType, max_tokens: int, temperature: float | None
-    ) -> tuple[ProviderConfig, dict[str, Any]]:
-        config, remote = self._resolve(model)
+    ) -> tuple[Transport, dict[str, Any]]:
+        transport, remote = self._resolve(model)
         params: dict[str, Any] = {
             "model": remote,
             "messages": _as_messages(prompt),
-            config.spec.token_param: max_tokens,
+            transport.config.spec.token_param: max_tokens,
         }
         if temperature is not None:
             params["temperature"] = temperature
-        return config, params
+        return transport, params
 
-    def _cache_key(
-        self, config: ProviderConfig, endpoint: str, params: Mapping[str, Any], use_cache: bool
-    ) -> str | None:
+    def _cache_key(self, transport: Transport, endpoint: str, params: Mapping[str, Any], use_cache: bool) -> str | None:
         if self.cache is None or not use_cache:
             return None
-        return request_key(config.base_url, params["model"], endpoint, params)
+        return request_key(transport.config.base_url, params["model"], endpoint, params)
 
     def _cached(self, key: str | None) -> str | bytes | None:
         if key is None or self.cache is None:
@@ -466,113 +447,6 @@ huggingface_api_key, groq_api_key, deepseek_api_key, together_api_key : str, opt
     def _store(self, key: str | None, model: str, value: str | bytes) -> None:
         if key is not None and self.cache is not None:
             self.cache.put(key, model, value)
-
-    def _client(self, config: ProviderConfig) -> Any:
-        with self._lock:
-            client = self._clients.get(config.name)
-            if client is None:
-                import openai
-
-                client = openai.OpenAI(**self._client_options(config))
-                self._clients[config.name] = client
-        return client
-
-    def _async_client(self, config: ProviderConfig) -> Any:
-        """Return a new async client; it is used for one call and closed,
-        because an async connection pool belongs to a single event loop."""
-        import openai
-
-        return openai.AsyncOpenAI(**self._client_options(config))
-
-    def _client_options(self, config: ProviderConfig) -> dict[str, Any]:
-        return {
-            "api_key": config.api_key,
-            "base_url": config.base_url,
-            "project": config.project,
-            "timeout": self.timeout,
-            "max_retries": 0,
-        }
-
-    def _classify(self, exc: BaseException, config: ProviderConfig) -> Failure | None:
-        """Describe a failed attempt, or return None for an unexpected error."""
-        import openai
-
-        if isinstance(exc, openai.APIStatusError):
-            return Failure(
-                reason=_scrub(f"{type(exc).__name__}: {exc.message}", config.api_key),
-                status=exc.status_code,
-                retry_after=parse_retry_after(exc.response.headers),
-                retryable=is_retryable_status(exc.status_code),
-            )
-        if isinstance(exc, openai.APITimeoutError):
-            return Failure(reason=f"no answer within the {self.timeout:g} s timeout")
-        if isinstance(exc, openai.APIConnectionError):
-            return Failure(reason=_scrub(f"connection error: {exc.__cause__ or exc}", config.api_key))
-        if isinstance(exc, urllib.error.HTTPError):
-            return Failure(reason="image download failed", status=exc.code, retryable=is_retryable_status(exc.code))
-        if isinstance(exc, urllib.error.URLError):
-            return Failure(reason=f"image download failed: {exc.reason}")
-        if isinstance(exc, _EmptyResponse):
-            return Failure(reason=str(exc), retryable=False)
-        return None
-
-    def _with_retry(
-        self, config: ProviderConfig, model: str, retries: int, attempt: Callable[[Any], T], client: Any
-    ) -> T:
-        attempts = max(1, retries)
-        for number in range(1, attempts + 1):
-            log.debug("%s request for model %r: attempt %d of %d", config.name, model, number, attempts)
-            try:
-                return attempt(client)
-            except Exception as exc:
-                failure = self._classify(exc, config)
-                if failure is None:
-                    raise
-            wait = self._next_wait(config, model, number, attempts, failure)
-            if wait is None:
-                break
-            sleep_at_least(wait)
-        raise AIRequestError(
-            provider=config.name, model=model, attempts=number, status=failure.status, reason=failure.reason
-        )
-
-    async def _with_retry_async(
-        self, config: ProviderConfig, model: str, retries: int, attempt: Callable[[Any], Awaitable[T]], client: Any
-    ) -> T:
-        attempts = max(1, retries)
-        for number in range(1, attempts + 1):
-            log.debug("%s request for model %r: attempt %d of %d", config.name, model, number, attempts)
-            try:
-                return await attempt(client)
-            except Exception as exc:
-                failure = self._classify(exc, config)
-                if failure is None:
-                    raise
-            wait = self._next_wait(config, model, number, attempts, failure)
-            if wait is None:
-                break
-            await _async_sleep_at_least(wait)
-        raise AIRequestError(
-            provider=config.name, model=model, attempts=number, status=failure.status, reason=failure.reason
-        )
-
-    def _next_wait(
-        self, config: ProviderConfig, model: str, number: int, attempts: int, failure: Failure
-    ) -> float | None:
-        if number >= attempts:
-            return None
-        wait = self.retry_policy.delay(number, failure)
-        if wait is not None:
-            log.warning(
-                "%s request for model %r failed (%s); retrying in %.2f s (attempt %d of %d)",
-                config.name,
-                model,
-                failure.status or failure.reason,
-                wait,
-                number + 1,
-                attempts,
-            )
-        return wait
 
 
 def _make_cache(cache: ResponseCache | str | os.PathLike[str] | bool | None) -> ResponseCache | None:
@@ -589,45 +463,3 @@ def _as_messages(prompt: PromptType) -> list[dict[str, str]]:
     if isinstance(prompt, str):
         return [{"role": "user", "content": prompt}]
     return [{"role": str(m["role"]), "content": str(m["content"])} for m in prompt]
-
-
-def _completion_text(completion: Any) -> str:
-    choices = getattr(completion, "choices", None) or []
-    content = choices[0].message.content if choices else None
-    if not content:
-        raise _EmptyResponse("the completion contained no text")
-    return content
-
-
-def _delta_texts(stream: Iterable[Any]) -> Iterator[str]:
-    for chunk in stream:
-        for choice in chunk.choices or []:
-            if choice.delta is not None and choice.delta.content:
-                yield choice.delta.content
-
-
-def _image_bytes(response: Any, timeout: float) -> bytes:
-    data = getattr(response, "data", None) or []
-    if not data:
-        raise _EmptyResponse("the images response contained no image")
-    if data[0].b64_json:
-        return base64.b64decode(data[0].b64_json)
-    if data[0].url:
-        if urllib.parse.urlsplit(data[0].url).scheme not in {"http", "https"}:
-            raise _EmptyResponse("the image URL is not http(s)")
-        with urllib.request.urlopen(data[0].url, timeout=timeout) as reply:
-            return reply.read()
-    raise _EmptyResponse("the image carried neither b64_json nor url")
-
-
-def _scrub(text: str, secret: str, limit: int = 300) -> str:
-    """Remove ``secret`` from server-supplied text and bound its length."""
-    if secret:
-        text = text.replace(secret, "[redacted]")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-async def _async_sleep_at_least(seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while (remaining := deadline - time.monotonic()) > 0:
-        await asyncio.sleep(remaining)
