@@ -78,6 +78,8 @@ def test_templates_need_exactly_coord_and_studies(template):
 def test_unknown_prompt_type_lists_the_known_ones():
     with pytest.raises(ValueError, match="summary"):
         generate_llm_prompt(STUDIES, [1, 2, 3], prompt_type="poem")
+    with pytest.raises(ValueError, match="needs a template"):
+        generate_llm_prompt(STUDIES, [1, 2, 3], prompt_type="custom")
 
 
 def test_wrong_coordinate_length_is_rejected():

@@ -216,6 +216,8 @@ def generate_llm_prompt(
 
 
 def _builtin_template(prompt_type: str) -> str:
+    if prompt_type == "custom":
+        raise ValueError("prompt_type 'custom' needs a template (prompt_template / custom_prompt)")
     try:
         return LLM_PROMPT_TEMPLATES[prompt_type]
     except KeyError:
