@@ -85,7 +85,13 @@ def _search_beyond_table(db, atlas_row, answer, mni, max_distance) -> None:
     answer.distance[rows[hit]] = distance[hit]
 
 
-def _named_columns(db, atlas, answer, x) -> dict:
+def _side_codes(x) -> np.ndarray:
+    """Index into _SIDES of the hemisphere of each MNI x (for regions without a side)."""
+    sides = hemisphere_of_x(x)
+    return np.select([sides == side for side in _SIDES], range(len(_SIDES)))
+
+
+def _named_columns(db, atlas, answer, x_side_codes) -> dict:
     """Arrow columns region_id, region, hemisphere, distance_mm for one atlas's answer."""
     regions = db.query("region_names", {"atlas": atlas})
     ids = _numbers(regions.column("region_id"), -1)
@@ -97,9 +103,7 @@ def _named_columns(db, atlas, answer, x) -> dict:
     region_sides = regions.column("hemisphere").to_pylist()
     side_code = np.array([_SIDES.index(s) if s else -1 for s in region_sides], dtype=np.int64)
     sides = side_code[position]
-    x_sides = hemisphere_of_x(x)
-    from_x = np.select([x_sides == side for side in _SIDES], range(len(_SIDES)))
-    sides = np.where(sides < 0, from_x, sides)
+    sides = np.where(sides < 0, x_side_codes, sides)
     missing = ~found
     return {
         "region_id": pa.array(answer.region_id, pa.int32(), mask=missing),
@@ -168,12 +172,13 @@ def regions_at(
     n = mni.shape[0]
     db.con.register("c2r_input", pa.table({"row_id": np.arange(n), "x": mni[:, 0],
                                            "y": mni[:, 1], "z": mni[:, 2]}))
+    x_side_codes = _side_codes(mni[:, 0])
     try:
         results = {}
         for name in names:
             answer = _AtlasAnswer(db, grids[name], max_distance, n)
             _search_beyond_table(db, grids[name], answer, mni, max_distance)
-            results[name] = _named_columns(db, name, answer, mni[:, 0])
+            results[name] = _named_columns(db, name, answer, x_side_codes)
             if long:
                 probabilistic = grids[name]["kind"] == "probabilistic"
                 results[name]["probability"] = (

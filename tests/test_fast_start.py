@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "example_peaks.csv"
 HEAVY = ("nilearn", "nimare", "openai", "nibabel", "sklearn")
 
 _PROBE = """
@@ -29,7 +31,7 @@ def _probe(*args):
 
 
 def test_query_imports_nothing_heavy(shipped_db):
-    report, stdout = _probe("query", "data/example_peaks.csv", "--db", str(shipped_db))
+    report, stdout = _probe("query", str(EXAMPLE), "--db", str(shipped_db))
     assert report["code"] == 0 and len(stdout.splitlines()) == 11
     assert report["loaded"] == []
 
