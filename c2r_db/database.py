@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from c2r_db.errors import DatabaseError, UnknownNameError
@@ -11,7 +13,7 @@ from c2r_db.sqlfiles import statement
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Database:
@@ -60,6 +62,7 @@ class Database:
                 f"{self.path}: built with schema version {version}, this c2r-db reads version "
                 f"{SCHEMA_VERSION}; rebuild it with 'c2r-db build --force --db {self.path}'"
             )
+        self.con.sql("SET enable_progress_bar = false")  # results only: no bar on stderr
         self._atlas_names = None
 
     def __enter__(self):
@@ -75,6 +78,22 @@ class Database:
     def query(self, name, params=None) -> pa.Table:
         """Run the named statement from ``sql/*.sql`` and return its rows as an Arrow table."""
         return self.con.sql(statement(name), params=params or {}).to_arrow_table()
+
+    @contextlib.contextmanager
+    def input_coordinates(self, mni):
+        """Register coordinates as the table ``c2r_input`` for the ``*_input`` statements.
+
+        Parameters
+        ----------
+        mni : (N, 3) ndarray, MNI mm
+            Registered with columns row_id (0 .. N-1), x, y, z while the block runs.
+        """
+        self.con.register("c2r_input", pa.table({"row_id": np.arange(len(mni)), "x": mni[:, 0],
+                                                 "y": mni[:, 1], "z": mni[:, 2]}))
+        try:
+            yield
+        finally:
+            self.con.unregister("c2r_input")
 
     def atlas_names(self) -> list[str]:
         """Names of the atlases in the database, sorted."""

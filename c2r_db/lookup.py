@@ -9,10 +9,9 @@ import numpy as np
 import pyarrow as pa
 
 from c2r_db import grid
-from c2r_db.errors import InputError
 from c2r_db.hemisphere import hemisphere_of_x
 from c2r_db.nearest import LabelledTree
-from c2r_db.spaces import to_mni
+from c2r_db.peaks import check_distance, check_free, with_mni
 
 __all__ = ["DEFAULT_MAX_DISTANCE_MM", "LONG_COLUMNS", "regions_at"]
 
@@ -21,26 +20,9 @@ LONG_COLUMNS = ("atlas", "region_id", "region", "hemisphere", "distance_mm", "pr
 _SIDES = ("L", "R", "M")
 
 
-def _as_table(coords) -> pa.Table:
-    if isinstance(coords, pa.Table):
-        return coords
-    xyz = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
-    return pa.table({"x": xyz[:, 0], "y": xyz[:, 1], "z": xyz[:, 2]})
-
-
 def _numbers(column, fill) -> np.ndarray:
     """An Arrow column as a numpy array, nulls replaced by ``fill``."""
     return column.combine_chunks().fill_null(fill).to_numpy(zero_copy_only=False)
-
-
-def _xyz(table: pa.Table) -> np.ndarray:
-    missing = [c for c in "xyz" if c not in table.column_names]
-    if missing:
-        raise InputError(f"coordinate table lacks column(s) {', '.join(missing)}")
-    xyz = np.column_stack([_numbers(table.column(c), np.nan).astype(np.float64) for c in "xyz"])
-    if not np.all(np.isfinite(xyz)):
-        raise InputError("coordinates must be finite numbers")
-    return xyz
 
 
 class _AtlasAnswer:
@@ -158,22 +140,18 @@ def regions_at(
     Returns
     -------
     pyarrow.Table
-        Rows in input order.
+        Rows in input order. A database built without atlases returns the input table
+        unchanged (plus the MNI columns of Talairach input).
     """
-    if max_distance is None or not np.isfinite(max_distance) or max_distance < 0:
-        raise InputError("--max-distance must be a finite number >= 0", value=str(max_distance))
-    table = _as_table(coords)
+    max_distance = check_distance(max_distance, "--max-distance")
+    table, mni = with_mni(coords, space, tal_transform)
     names = db.check_atlases(atlases)
-    mni = to_mni(_xyz(table), space, tal_transform)
-    if space != "mni":
-        for i, axis in enumerate("xyz"):
-            table = table.append_column(f"{axis}_mni", pa.array(mni[:, i]))
+    if not names:
+        return table
     grids = {row["atlas"]: row for row in db.query("atlas_grids", {"atlases": names}).to_pylist()}
     n = mni.shape[0]
-    db.con.register("c2r_input", pa.table({"row_id": np.arange(n), "x": mni[:, 0],
-                                           "y": mni[:, 1], "z": mni[:, 2]}))
     x_side_codes = _side_codes(mni[:, 0])
-    try:
+    with db.input_coordinates(mni):
         results = {}
         for name in names:
             answer = _AtlasAnswer(db, grids[name], max_distance, n)
@@ -184,21 +162,11 @@ def regions_at(
                 results[name]["probability"] = (
                     _probabilities(db, name, max_distance, n) if probabilistic
                     else pa.nulls(n, pa.float64()))
-    finally:
-        db.con.unregister("c2r_input")
     return _long(table, results) if long else _wide(table, results)
 
 
-def _check_free(table: pa.Table, new_names) -> None:
-    taken = set(table.column_names) & set(new_names)
-    if taken:
-        raise InputError(
-            f"input column(s) {', '.join(sorted(taken))} clash with output columns; rename them"
-        )
-
-
 def _wide(table: pa.Table, results) -> pa.Table:
-    _check_free(table, [c for name in results for c in (name, f"{name}_mm")])
+    check_free(table, [c for name in results for c in (name, f"{name}_mm")])
     for name, columns in results.items():
         table = table.append_column(name, columns["region"])
         table = table.append_column(f"{name}_mm", columns["distance_mm"])
@@ -206,7 +174,7 @@ def _wide(table: pa.Table, results) -> pa.Table:
 
 
 def _long(table: pa.Table, results) -> pa.Table:
-    _check_free(table, LONG_COLUMNS)
+    check_free(table, LONG_COLUMNS)
     n, k = table.num_rows, len(results)
     # Output row i * k + a holds input row i in atlas a.
     out = table.take(pa.array(np.repeat(np.arange(n), k)))

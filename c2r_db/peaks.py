@@ -17,8 +17,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from c2r_db.errors import InputError
+from c2r_db.spaces import to_mni
 
-__all__ = ["read_coordinates", "coordinates_from_options", "COORD_COLUMNS"]
+__all__ = [
+    "COORD_COLUMNS",
+    "read_coordinates",
+    "read_coordinate_bytes",
+    "read_input_bytes",
+    "read_text_table",
+    "coordinates_from_options",
+    "coordinate_table",
+    "with_mni",
+    "check_free",
+    "check_distance",
+]
 
 COORD_COLUMNS = ("x", "y", "z")
 _TEXT_FORMATS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
@@ -26,7 +38,14 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 _PARQUET_MAGIC = b"PAR1"
 
 
-def _read_bytes(source) -> bytes:
+def read_input_bytes(source) -> bytes:
+    """The bytes of file ``source`` (``"-"``: standard input).
+
+    Raises
+    ------
+    c2r_db.errors.InputError
+        If the file is missing, a folder, or unreadable.
+    """
     if source == "-":
         import sys
 
@@ -59,16 +78,44 @@ def _delimiter(raw: bytes, source) -> str:
     return "\t" if b"\t" in header else ","
 
 
-def _read_text(raw: bytes, source) -> tuple[pa.Table, np.ndarray]:
+def _header_names(raw: bytes, delimiter: str) -> list[str]:
+    header = raw.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
+    return [h.strip() for h in header.split(delimiter)]
+
+
+def read_text_table(raw: bytes, source, *, text_columns=None) -> tuple[pa.Table, np.ndarray]:
+    """Parse csv or tsv bytes whose first line is a header; blank lines are dropped.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file content (UTF-8, optionally with a byte-order mark; LF or CRLF lines).
+    source : str or Path
+        File name used in error messages (``"-"`` for standard input) and to choose the
+        delimiter from the extension (else: tab if the header holds one, else comma).
+    text_columns : collection of str, optional
+        Columns read as strings, untouched; other columns get inferred types. Default: all.
+
+    Returns
+    -------
+    table : pyarrow.Table
+    lines : (N,) ndarray of int
+        1-based physical line of each row in ``raw``.
+
+    Raises
+    ------
+    c2r_db.errors.InputError
+        Binary or non-UTF-8 content, an empty file, or a row with the wrong number of fields
+        (its line named).
+    """
     import pyarrow.csv as pacsv
 
     _check_text(raw, source)
     if not raw.strip():
         raise InputError("file is empty", path=source)
     delimiter = _delimiter(raw, source)
-    header = raw.decode("utf-8-sig").splitlines()[0]
-    names = [h.strip() for h in header.split(delimiter)]
-    coord_names = _coordinate_names(names, source)
+    names = _header_names(raw, delimiter)
+    as_text = names if text_columns is None else [n for n in names if n in set(text_columns)]
     bad_rows = []
 
     def on_invalid(row):
@@ -83,7 +130,7 @@ def _read_text(raw: bytes, source) -> tuple[pa.Table, np.ndarray]:
                 delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_invalid
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in coord_names},
+                column_types={name: pa.string() for name in as_text},
                 strings_can_be_null=False,
             ),
         )
@@ -108,6 +155,14 @@ def _read_text(raw: bytes, source) -> tuple[pa.Table, np.ndarray]:
     if blank.any():
         table, lines = table.filter(pa.array(~blank)), lines[~blank]
     return table, lines
+
+
+def _read_text(raw: bytes, source, text_columns) -> tuple[pa.Table, np.ndarray]:
+    if not raw.strip():
+        raise InputError("file is empty", path=source)
+    _check_text(raw, source)
+    coord_names = _coordinate_names(_header_names(raw, _delimiter(raw, source)), source)
+    return read_text_table(raw, source, text_columns=[*coord_names, *text_columns])
 
 
 def _line_of(raw: bytes, text: str):
@@ -182,6 +237,48 @@ def _to_float(column: pa.ChunkedArray, name, source, lines) -> np.ndarray:
     return values
 
 
+def read_coordinate_bytes(raw: bytes, source, *, text_columns=()) -> tuple[pa.Table, np.ndarray]:
+    """Parse and validate a coordinate table held in memory (the body of
+    :func:`read_coordinates`, also used by the build for study coordinate files).
+
+    Parameters
+    ----------
+    raw : bytes
+        csv, tsv or Parquet content.
+    source : str or Path
+        File name for messages and format detection (``"-"`` for standard input).
+    text_columns : collection of str
+        Other columns to read as strings rather than with inferred types (csv/tsv only).
+
+    Returns
+    -------
+    table : pyarrow.Table
+        Coordinate columns renamed to ``x``, ``y``, ``z`` and converted to float64.
+    lines : (N,) ndarray of int, or None
+        1-based physical line of each row (None for Parquet).
+
+    Raises
+    ------
+    c2r_db.errors.InputError
+    """
+    source = str(source)
+    if not raw:
+        raise InputError("file is empty", path=source)
+    is_parquet = raw[:4] == _PARQUET_MAGIC or source.lower().endswith(_PARQUET_SUFFIXES)
+    if is_parquet:
+        table, lines = _read_parquet(raw, source)
+    else:
+        table, lines = _read_text(raw, source, text_columns)
+    if table.num_rows == 0:
+        raise InputError("table has a header but no rows", path=source)
+    coord_names = _coordinate_names(table.column_names, source)
+    for wanted, name in zip(COORD_COLUMNS, coord_names):
+        values = _to_float(table.column(name), name, source, lines)
+        index = table.column_names.index(name)
+        table = table.set_column(index, wanted, pa.array(values, pa.float64()))
+    return table, lines
+
+
 def read_coordinates(source) -> pa.Table:
     """Read and validate a coordinate table.
 
@@ -201,20 +298,83 @@ def read_coordinates(source) -> pa.Table:
     ------
     c2r_db.errors.InputError
     """
-    source = str(source)
-    raw = _read_bytes(source)
-    if not raw:
-        raise InputError("file is empty", path=source)
-    is_parquet = raw[:4] == _PARQUET_MAGIC or source.lower().endswith(_PARQUET_SUFFIXES)
-    table, lines = _read_parquet(raw, source) if is_parquet else _read_text(raw, source)
-    if table.num_rows == 0:
-        raise InputError("table has a header but no rows", path=source)
-    coord_names = _coordinate_names(table.column_names, source)
-    for wanted, name in zip(COORD_COLUMNS, coord_names):
-        values = _to_float(table.column(name), name, source, lines)
-        index = table.column_names.index(name)
-        table = table.set_column(index, wanted, pa.array(values, pa.float64()))
-    return table
+    return read_coordinate_bytes(read_input_bytes(str(source)), source)[0]
+
+
+def coordinate_table(coords) -> pa.Table:
+    """Return ``coords`` as a table: an Arrow table as is, an (N, 3) array as columns x, y, z."""
+    if isinstance(coords, pa.Table):
+        return coords
+    xyz = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
+    return pa.table({"x": xyz[:, 0], "y": xyz[:, 1], "z": xyz[:, 2]})
+
+
+def _numbers(column) -> np.ndarray:
+    return column.combine_chunks().fill_null(np.nan).to_numpy(zero_copy_only=False)
+
+
+def with_mni(coords, space="mni", tal_transform="lancaster") -> tuple[pa.Table, np.ndarray]:
+    """Validate input coordinates and convert them to MNI.
+
+    Parameters
+    ----------
+    coords : pyarrow.Table with columns x, y, z, or (N, 3) array-like
+        mm, in ``space``.
+    space : {"mni", "tal"}
+    tal_transform : {"lancaster", "brett"}
+        See :mod:`c2r_db.spaces`.
+
+    Returns
+    -------
+    table : pyarrow.Table
+        The input table; for Talairach input with columns ``x_mni``, ``y_mni``, ``z_mni``
+        appended (the original x, y, z are kept).
+    mni : (N, 3) ndarray of float64, MNI mm
+
+    Raises
+    ------
+    c2r_db.errors.InputError
+        If a column is missing or a coordinate is not a finite number.
+    """
+    table = coordinate_table(coords)
+    missing = [c for c in COORD_COLUMNS if c not in table.column_names]
+    if missing:
+        raise InputError(f"coordinate table lacks column(s) {', '.join(missing)}")
+    xyz = np.column_stack([_numbers(table.column(c)).astype(np.float64) for c in COORD_COLUMNS])
+    if not np.all(np.isfinite(xyz)):
+        raise InputError("coordinates must be finite numbers")
+    mni = to_mni(xyz, space, tal_transform)
+    if space != "mni":
+        for i, axis in enumerate(COORD_COLUMNS):
+            table = table.append_column(f"{axis}_mni", pa.array(mni[:, i]))
+    return table, mni
+
+
+def check_free(table: pa.Table, new_names) -> None:
+    """Refuse input columns that an answer is about to add.
+
+    Raises
+    ------
+    c2r_db.errors.InputError
+    """
+    taken = set(table.column_names) & set(new_names)
+    if taken:
+        raise InputError(
+            f"input column(s) {', '.join(sorted(taken))} clash with output columns; rename them"
+        )
+
+
+def check_distance(value, option) -> float:
+    """Return ``value`` as a float after checking it is a finite number >= 0 (mm).
+
+    Raises
+    ------
+    c2r_db.errors.InputError
+        Naming ``option`` (e.g. ``"--radius"``) and the value.
+    """
+    if value is None or not np.isfinite(value) or value < 0:
+        raise InputError(f"{option} must be a finite number >= 0", value=str(value))
+    return float(value)
 
 
 _COORD_OPTION = re.compile(r"^\s*([^,]+),([^,]+),([^,]+)\s*$")
