@@ -1,5 +1,5 @@
-"""Build a c2r-db database file: rasterise atlases to Parquet, load them into DuckDB, add the
-SQL macros and the manifest, then move the finished file into place.
+"""Build a c2r-db database file: read study sets and rasterise atlases to Parquet, load them
+into DuckDB with the SQL macros and the manifest, then move the finished file into place.
 
 The new database is written inside a staging directory next to the target and renamed over it
 only once complete, so an interrupted or failed build leaves the previous database untouched.
@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from build_index.catalog import AtlasSource
 from build_index.rasterise import rasterise
+from build_index.studies.stage import CELL_MM, load_studies, stage_studies
 from c2r_db.database import SCHEMA_VERSION
 from c2r_db.errors import InputError
 from c2r_db.sqlfiles import statement, statements_in
@@ -31,6 +32,7 @@ from c2r_db.sqlfiles import statement, statements_in
 __all__ = ["BuildSummary", "build_database"]
 
 _TABLES = ("regions", "voxels", "boundary_voxels", "probabilities")
+_STUDY_STAGING = "study-sets"  # not a valid atlas name, so never an atlas's staging folder
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,14 @@ class BuildSummary:
     path : Path
         The database file.
     atlases : list of str
+    study_sources : list of str
     bytes : int
         Size of the database file.
     """
 
     path: Path
     atlases: list[str]
+    study_sources: list[str]
     bytes: int
 
 
@@ -59,6 +63,13 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _file_row(kind, name, path: Path, relative: str, package, package_version) -> dict:
+    """A manifest row: one input file with its checksum."""
+    return {"kind": kind, "name": name, "path": relative, "package": package,
+            "package_version": package_version, "sha256": _sha256(path),
+            "bytes": path.stat().st_size}
+
+
 def _rasterise_to_parquet(source: AtlasSource, folder: Path) -> tuple[dict, list[dict]]:
     """Worker: rasterise one atlas into ``folder/<table>.parquet``; return its rows."""
     tables = rasterise(source)
@@ -68,18 +79,16 @@ def _rasterise_to_parquet(source: AtlasSource, folder: Path) -> tuple[dict, list
         if table is not None:
             pq.write_table(table, folder / f"{name}.parquet")
     manifest = [
-        {
-            "kind": kind,
-            "name": source.name,
-            "path": source.relative(path),
-            "package": source.package,
-            "package_version": source.package_version,
-            "sha256": _sha256(path),
-            "bytes": path.stat().st_size,
-        }
+        _file_row(kind, source.name, path, source.relative(path), source.package,
+                  source.package_version)
         for kind, path in (("atlas_volume", source.volume), ("atlas_labels", source.labels))
     ]
     return tables.atlas, manifest
+
+
+def _study_files(sources) -> list[dict]:
+    return [_file_row("study_file", s.name, path, s.relative(path), s.package, s.package_version)
+            for s in sources for path in s.files]
 
 
 @contextlib.contextmanager
@@ -109,32 +118,34 @@ def _build_info():
     }
 
 
-def _load(db_path: Path, staging: Path, atlas_rows, manifest_rows):
+def _load(db_path: Path, staging: Path, atlas_rows, manifest_rows, study_rows, cell_mm):
     import duckdb
 
     con = duckdb.connect(str(db_path))
     try:
-        for stmt in statements_in("schema.sql"):
-            con.execute(stmt.sql)
-        con.register("atlas_rows", pa.Table.from_pylist(atlas_rows))
-        con.execute(statement("load_atlases"))
+        for file in ("schema.sql", "macros.sql", "study_macros.sql"):
+            for stmt in statements_in(file):
+                con.execute(stmt.sql)
+        if atlas_rows:
+            con.register("atlas_rows", pa.Table.from_pylist(atlas_rows))
+            con.execute(statement("load_atlases"))
         con.register("manifest_rows", pa.Table.from_pylist(manifest_rows))
         con.execute(statement("load_manifest"))
         for table in _TABLES:
             files = sorted(str(p) for p in staging.glob(f"*/{table}.parquet"))
             if files:
                 con.execute(statement(f"load_{table}"), {"files": files})
+        load_studies(con, staging / _STUDY_STAGING, study_rows, cell_mm)
         for key, value in _build_info().items():
             con.execute(statement("set_build_info"), {"key": key, "value": value})
-        for stmt in statements_in("macros.sql"):
-            con.execute(stmt.sql)
         con.execute("CHECKPOINT")
     finally:
         con.close()
 
 
-def build_database(target, sources, *, force=False, workers=2, on_progress=None):
-    """Build the database file ``target`` from atlas sources.
+def build_database(target, sources, *, studies=(), force=False, workers=2, on_progress=None,
+                   cell_mm=CELL_MM):
+    """Build the database file ``target`` from atlas and study sources.
 
     Parameters
     ----------
@@ -142,12 +153,18 @@ def build_database(target, sources, *, force=False, workers=2, on_progress=None)
         Database file to create (or replace, with ``force``).
     sources : sequence of AtlasSource
         Atlases to include; names must be unique.
+    studies : sequence of build_index.studies.sources.StudySource
+        Study sets, in load order (earlier sources win when studies or foci are merged);
+        names must be unique.
     force : bool
         Replace an existing file.
     workers : int
         Processes rasterising atlases in parallel.
     on_progress : callable, optional
-        Called with a short description after each step (one per atlas, then one for loading).
+        Called with a short description after each step (one per study source, one per
+        atlas, then one for loading).
+    cell_mm : float
+        Size of the grid cells that index the foci, in mm.
 
     Returns
     -------
@@ -162,8 +179,8 @@ def build_database(target, sources, *, force=False, workers=2, on_progress=None)
     names = [s.name for s in sources]
     if len(set(names)) != len(names):
         raise InputError(f"atlas names must be unique, got {names}")
-    if not sources:
-        raise InputError("nothing to build: no atlases selected")
+    if not sources and not studies:
+        raise InputError("nothing to build: no atlases and no study sets selected")
     if not target.parent.is_dir():
         raise InputError("directory does not exist", path=target.parent)
     if target.exists() and not force:
@@ -172,7 +189,9 @@ def build_database(target, sources, *, force=False, workers=2, on_progress=None)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
     try:
         with _sigterm_as_exit():
-            atlas_rows, manifest_rows = [], []
+            study_rows = stage_studies(studies, staging / _STUDY_STAGING, report)
+            manifest_rows = _study_files(studies)
+            atlas_rows = []
             with ProcessPoolExecutor(max_workers=max(1, min(workers, len(sources)))) as pool:
                 futures = {
                     pool.submit(_rasterise_to_parquet, s, staging / s.name): s for s in sources
@@ -184,9 +203,9 @@ def build_database(target, sources, *, force=False, workers=2, on_progress=None)
                     report(f"atlas {futures[future].name}")
             atlas_rows.sort(key=lambda row: row["atlas"])
             new_db = staging / target.name
-            _load(new_db, staging, atlas_rows, manifest_rows)
+            _load(new_db, staging, atlas_rows, manifest_rows, study_rows, cell_mm)
             report("database loaded")
             os.replace(new_db, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildSummary(target, sorted(names), target.stat().st_size)
+    return BuildSummary(target, sorted(names), [s.name for s in studies], target.stat().st_size)

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from c2r_db.errors import InputError
 
-__all__ = ["AtlasSource", "SHIPPED_ATLASES", "shipped_atlas", "package_file"]
+__all__ = [
+    "AtlasSource",
+    "NAME_PATTERN",
+    "SHIPPED_ATLASES",
+    "shipped_atlas",
+    "package_file",
+    "user_atlas",
+]
 
 _FSL = "FSL atlas licence: non-commercial use (https://fsl.fmrib.ox.ac.uk/fsl/fslwiki/Licence)"
 _FREESURFER = "FreeSurfer licence (https://surfer.nmr.mgh.harvard.edu/fswiki/FreeSurferSoftwareLicense)"
@@ -150,7 +157,7 @@ def shipped_atlas(name: str) -> AtlasSource:
     )
 
 
-_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
 def user_atlas(spec: str) -> AtlasSource:
@@ -173,7 +180,7 @@ def user_atlas(spec: str) -> AtlasSource:
     image, sep2, labels = files.rpartition(":")
     if not sep or not sep2 or not image or not labels:
         raise InputError("--atlas-file expects NAME=IMAGE:LABELS", value=spec)
-    if not re.match(_NAME_PATTERN, name):
+    if not re.match(NAME_PATTERN, name):
         raise InputError(
             "atlas name must start with a lower-case letter and hold only a-z, 0-9 and _",
             value=name,

@@ -91,3 +91,65 @@ CREATE TABLE probabilities (
     region_id   INTEGER NOT NULL,
     probability DOUBLE NOT NULL      -- 0 < p <= 1
 );
+
+-- name: create_studies
+-- One row per study, after merging the sources (README, "Studies"): study_id is the PubMed
+-- id when any source gives one, else '<source>:<the source''s own id>'. Each field comes from
+-- the first source, in load order, that has it. Only studies with at least one focus.
+CREATE TABLE studies (
+    study_id  VARCHAR PRIMARY KEY,
+    study_key INTEGER NOT NULL UNIQUE, -- 1, 2, ... in study_id order (compact join key)
+    pmid     VARCHAR,               -- PubMed id (digits), NULL when unknown
+    doi      VARCHAR,
+    title    VARCHAR,
+    authors  VARCHAR,
+    journal  VARCHAR,
+    year     INTEGER,
+    abstract VARCHAR,
+    sources  VARCHAR[] NOT NULL,    -- every source that lists foci for the study, in load order
+    n_foci   INTEGER NOT NULL       -- its rows in foci (duplicates dropped, every space)
+);
+
+-- name: create_foci
+-- One row per reported activation focus, duplicates within a study dropped (same MNI x, y,
+-- z). Sorted by cell: a radius query reads the cells its sphere can touch.
+CREATE TABLE foci (
+    study_id       VARCHAR NOT NULL,
+    study_key      INTEGER NOT NULL, -- studies.study_key
+    contrast       VARCHAR,          -- the source's contrast, table or experiment label
+    x              DOUBLE NOT NULL,  -- MNI152 mm: Talairach foci moved with Lancaster's
+    y              DOUBLE NOT NULL,  --   icbm_other transform; UNKNOWN-space foci kept as
+    z              DOUBLE NOT NULL,  --   reported (never relabelled silently)
+    orig_x         DOUBLE NOT NULL,  -- mm, as reported, in orig_space
+    orig_y         DOUBLE NOT NULL,
+    orig_z         DOUBLE NOT NULL,
+    orig_space     VARCHAR NOT NULL CHECK (orig_space IN ('MNI', 'TAL', 'UNKNOWN')),
+    reported_space VARCHAR,          -- the source's own space label ('Talairach', 'OTHER', ...)
+    source         VARCHAR NOT NULL, -- the source this row was kept from
+    cell           BIGINT NOT NULL,  -- c2r_cell_key(x, y, z, study_grid.cell_mm)
+    implausible    BOOLEAN NOT NULL  -- outside the MNI152 field of view: |x| > 91 or y outside
+                                     --   -126..91 or z outside -72..109 mm (kept, flagged)
+);
+
+-- name: create_study_grid
+-- The grid behind foci.cell: cubes of cell_mm (MNI mm) and the range of cell indices that
+-- hold foci on each axis (NULL when there are none). One row.
+CREATE TABLE study_grid (
+    cell_mm DOUBLE NOT NULL,
+    min_i BIGINT, max_i BIGINT,
+    min_j BIGINT, max_j BIGINT,
+    min_k BIGINT, max_k BIGINT
+);
+
+-- name: create_study_sources
+-- Every study source the build read, in load order, with what it contributed.
+CREATE TABLE study_sources (
+    source      VARCHAR PRIMARY KEY,
+    load_order  INTEGER NOT NULL,
+    format      VARCHAR NOT NULL,   -- neurostore | nimare_json | sleuth | neurosynth | neuroquery
+    location    VARCHAR NOT NULL,   -- file or folder (relative to its package for shipped sets)
+    description VARCHAR NOT NULL,
+    n_studies   INTEGER NOT NULL,   -- studies whose sources list it
+    n_foci_read INTEGER NOT NULL,   -- focus rows in its files
+    n_foci      INTEGER NOT NULL    -- rows of foci kept from it (after dropping duplicates)
+);
