@@ -72,3 +72,42 @@ def brute_force_nearest(labels, affine, coords):
         best = d.min()
         results.append((best, set(regions[np.abs(d - best) < 1e-9].tolist())))
     return results
+
+
+# --- studies --------------------------------------------------------------------------------
+
+def cell_key(xyz, cell_mm):
+    """Grid cell key of MNI mm points: per-axis floor(v / cell_mm), clamped to [-2^20, 2^20),
+    offset by 2^20 and packed as i * 2^42 + j * 2^21 + k (Python integers, no overflow)."""
+    keys = []
+    for point in np.asarray(xyz, dtype=np.float64).reshape(-1, 3):
+        i, j, k = (min(max(int(np.floor(v / cell_mm)), -(2**20)), 2**20 - 1) + 2**20
+                   for v in point)
+        keys.append(i * 2**42 + j * 2**21 + k)
+    return keys
+
+
+def brute_force_studies(foci_xyz, foci_study, peaks, radius):
+    """Every focus within ``radius`` (Euclidean, inclusive) of each peak, by exhaustive search.
+
+    Returns one dict per peak: study_id -> (nearest distance, number of foci within radius),
+    with distances computed as sqrt(dx*dx + dy*dy + dz*dz).
+    """
+    foci_xyz = np.asarray(foci_xyz, dtype=np.float64)
+    foci_study = np.asarray(foci_study, dtype=object)
+    answers = []
+    for peak in np.asarray(peaks, dtype=np.float64).reshape(-1, 3):
+        dx, dy, dz = (foci_xyz[:, a] - peak[a] for a in range(3))
+        distance = np.sqrt(dx * dx + dy * dy + dz * dz)
+        inside = np.flatnonzero(distance <= radius)
+        found = {}
+        for i in inside:
+            best, count = found.get(foci_study[i], (np.inf, 0))
+            found[foci_study[i]] = (min(best, distance[i]), count + 1)
+        answers.append(found)
+    return answers
+
+
+def ordered_ids(found):
+    """Study ids of one brute-force answer, by nearest focus, then id."""
+    return [s for s, _ in sorted(found.items(), key=lambda item: (item[1][0], item[0]))]

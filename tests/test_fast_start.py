@@ -40,3 +40,14 @@ def test_help_imports_no_database_engine():
     report, stdout = _probe("--help")
     assert report["code"] == 0 and "query" in stdout
     assert report == {"code": 0, "loaded": [], "duckdb": False}
+
+
+def test_study_commands_import_nothing_heavy(shipped_db):
+    report, stdout = _probe("query", str(EXAMPLE), "--radius", "6", "--db", str(shipped_db))
+    assert report["code"] == 0 and len(stdout.splitlines()) == 11
+    assert report["loaded"] == []
+    report, stdout = _probe("studies", str(EXAMPLE), "--radius", "6", "--db", str(shipped_db))
+    assert report["code"] == 0 and len(stdout.splitlines()) > 11
+    assert report["loaded"] == []
+    report, _ = _probe("study", "17029760", "--db", str(shipped_db))
+    assert report == {"code": 0, "loaded": [], "duckdb": True}
