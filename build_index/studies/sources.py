@@ -1,19 +1,19 @@
 """Where study sets come from: the sets shipped inside nimare (loaded by default), Neurosynth
 and NeuroQuery folders, and user files (NiMARE Dataset JSON, NeuroStore Parquet folder,
-Sleuth text). nimare is never imported: its files are located with ``find_spec``.
+Sleuth text). nimare is never imported: its files are located with ``find_spec``
+(:func:`build_index.catalog.package_file`).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from build_index.catalog import NAME_PATTERN
+from build_index.catalog import NAME_PATTERN, package_file, package_relative
 from build_index.studies.neurostore import NEUROSTORE_TABLES, read_neurostore
-from build_index.studies.neurosynth import read_neuroquery, read_neurosynth
+from build_index.studies.neurosynth import read_release
 from build_index.studies.nimare_json import read_nimare_json
 from build_index.studies.rows import SourceRows
 from build_index.studies.sleuth import looks_like_sleuth, read_sleuth
@@ -31,8 +31,8 @@ _READERS = {
     "neurostore": lambda source: read_neurostore(source.location),
     "nimare_json": lambda source: read_nimare_json(source.location),
     "sleuth": lambda source: read_sleuth(source.location),
-    "neurosynth": lambda source: read_neurosynth(*source.files),
-    "neuroquery": lambda source: read_neuroquery(*source.files),
+    "neurosynth": lambda source: read_release("neurosynth", *source.files),
+    "neuroquery": lambda source: read_release("neuroquery", *source.files),
 }
 
 
@@ -69,16 +69,7 @@ class StudySource:
 
     def relative(self, path: Path) -> str:
         """Path as recorded in the database: relative to the package, or absolute."""
-        if self.package is None:
-            return str(Path(path).resolve())
-        return str(Path(path).relative_to(_nimare_dir()))
-
-
-def _nimare_dir() -> Path:
-    spec = importlib.util.find_spec("nimare")
-    if spec is None or not spec.submodule_search_locations:
-        raise InputError("package 'nimare' is not installed; it ships the default study sets")
-    return Path(list(spec.submodule_search_locations)[0])
+        return package_relative(path, self.package)
 
 
 def _neurostore_files(folder: Path) -> tuple:
@@ -106,11 +97,10 @@ DEFAULT_STUDY_SETS = {
 
 def default_study_sources() -> list[StudySource]:
     """The study sets shipped inside nimare, in load order."""
-    root = _nimare_dir()
     version = importlib.metadata.version("nimare")
     sources = []
     for name, (fmt, relative, description) in DEFAULT_STUDY_SETS.items():
-        paths = tuple(root / r for r in relative)
+        paths = tuple(package_file("nimare", r) for r in relative)
         files = _neurostore_files(paths[0]) if fmt == "neurostore" else paths
         sources.append(StudySource(name, fmt, paths[0], files, "nimare", version, description))
     return sources
