@@ -32,9 +32,9 @@ FROM query_table(coords) AS c;
 -- name: macro_focus_hits
 -- The search itself, for a table of points with columns c2r_row, x, y, z (MNI mm): one row
 -- per (c2r_row, focus within radius mm, Euclidean, inclusive) with study_id, study_key,
--- contrast, focus_x, focus_y, focus_z, orig_space and distance_mm. The candidate foci are those in the
--- grid cells that overlap the cube [p - radius, p + radius] (widened by 1e-6 mm against
--- rounding), so any radius works; the cost grows with (radius / study_grid.cell_mm)^3.
+-- contrast, focus_x, focus_y, focus_z, orig_space and distance_mm. The candidate foci are
+-- those in the grid cells that overlap the cube [p - radius, p + radius] (widened by 1e-6 mm
+-- against rounding), so any radius works; the cost grows with (radius / cell_mm)^3.
 CREATE OR REPLACE MACRO c2r_focus_hits(points, radius, unknown_space_as_mni := false) AS TABLE
 WITH reach AS (
     SELECT p.c2r_row, p.x AS px, p.y AS py, p.z AS pz,

@@ -79,8 +79,10 @@ def _studies(ids, meta: pa.Table, meta_lines, path: Path) -> tuple[pa.Table, pa.
             columns[name] = meta.column(name).combine_chunks().take(row)
     if "year" in meta.column_names:
         years = meta.column("year").to_pylist()
-        columns["year"] = [None if r is None else year_of(years[r], path=path, line=int(meta_lines[r]))
-                           for r in row.to_pylist()]
+        columns["year"] = [
+            None if r is None else year_of(years[r], path=path, line=int(meta_lines[r]))
+            for r in row.to_pylist()
+        ]
     return study_table(columns), meta_ids
 
 

@@ -51,7 +51,8 @@ def _numbers(values, axis, path, line) -> list[float]:
     if not isinstance(values, list):
         raise InputError(f"coords.{axis} must be a list of numbers", path=path, line=line)
     for i, value in enumerate(values):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
             raise InputError(f"coords.{axis}[{i}] is not a finite number", path=path, line=line,
                              value=str(value))
     return [float(v) for v in values]
