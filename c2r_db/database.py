@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from c2r_db.errors import DatabaseError, UnknownNameError
@@ -11,7 +13,7 @@ from c2r_db.sqlfiles import statement
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Database:
@@ -75,6 +77,24 @@ class Database:
     def query(self, name, params=None) -> pa.Table:
         """Run the named statement from ``sql/*.sql`` and return its rows as an Arrow table."""
         return self.con.sql(statement(name), params=params or {}).to_arrow_table()
+
+    @contextlib.contextmanager
+    def input_coordinates(self, mni):
+        """Register coordinates as the table ``c2r_input`` for the statements run in the block.
+
+        Parameters
+        ----------
+        mni : (N, 3) array-like, MNI mm
+            Rows of ``c2r_input``: ``row_id`` (0 to N - 1), ``x``, ``y``, ``z``.
+        """
+        xyz = np.asarray(mni, dtype=np.float64).reshape(-1, 3)
+        self.con.register("c2r_input", pa.table({"row_id": np.arange(xyz.shape[0]),
+                                                 "x": xyz[:, 0], "y": xyz[:, 1],
+                                                 "z": xyz[:, 2]}))
+        try:
+            yield
+        finally:
+            self.con.unregister("c2r_input")
 
     def atlas_names(self) -> list[str]:
         """Names of the atlases in the database, sorted."""

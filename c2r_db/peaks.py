@@ -18,7 +18,8 @@ import pyarrow.compute as pc
 
 from c2r_db.errors import InputError
 
-__all__ = ["read_coordinates", "coordinates_from_options", "COORD_COLUMNS"]
+__all__ = ["read_coordinates", "coordinates_from_options", "coordinate_table", "table_xyz",
+           "column_numbers", "COORD_COLUMNS"]
 
 COORD_COLUMNS = ("x", "y", "z")
 _TEXT_FORMATS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
@@ -244,3 +245,40 @@ def coordinates_from_options(values) -> pa.Table:
         rows.append(xyz)
     xyz = np.array(rows, dtype=np.float64).reshape(-1, 3)
     return pa.table({name: xyz[:, i] for i, name in enumerate(COORD_COLUMNS)})
+
+
+def coordinate_table(coords) -> pa.Table:
+    """Return ``coords`` as an Arrow table: a table is returned as is, an array-like becomes
+    float64 columns x, y, z.
+
+    Parameters
+    ----------
+    coords : pyarrow.Table, or (N, 3) or (3,) array-like, mm
+    """
+    if isinstance(coords, pa.Table):
+        return coords
+    xyz = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
+    return pa.table({name: xyz[:, i] for i, name in enumerate(COORD_COLUMNS)})
+
+
+def column_numbers(column, fill) -> np.ndarray:
+    """An Arrow column as a numpy array, nulls replaced by ``fill``."""
+    return column.combine_chunks().fill_null(fill).to_numpy(zero_copy_only=False)
+
+
+def table_xyz(table: pa.Table) -> np.ndarray:
+    """The x, y, z columns of a table as an (N, 3) float64 array.
+
+    Raises
+    ------
+    c2r_db.errors.InputError
+        If a column is missing or a value is not a finite number.
+    """
+    missing = [c for c in COORD_COLUMNS if c not in table.column_names]
+    if missing:
+        raise InputError(f"coordinate table lacks column(s) {', '.join(missing)}")
+    xyz = np.column_stack([column_numbers(table.column(c), np.nan).astype(np.float64)
+                           for c in COORD_COLUMNS])
+    if not np.all(np.isfinite(xyz)):
+        raise InputError("coordinates must be finite numbers")
+    return xyz
