@@ -16,7 +16,7 @@ from c2r_db.peaks import column_numbers, coordinate_table, table_xyz
 from c2r_db.spaces import to_mni
 
 __all__ = ["DEFAULT_MAX_DISTANCE_MM", "LONG_COLUMNS", "regions_at", "region_columns",
-           "check_free_columns"]
+           "check_free_columns", "decoded"]
 
 DEFAULT_MAX_DISTANCE_MM = 5.0
 LONG_COLUMNS = ("atlas", "region_id", "region", "hemisphere", "distance_mm", "probability")
@@ -180,6 +180,13 @@ def regions_at(
                     _probabilities(db, name, max_distance, n) if probabilistic
                     else pa.nulls(n, pa.float64()))
     return _long(table, results) if long else _wide(table, results)
+
+
+def decoded(column):
+    """A dictionary-encoded Arrow array as a plain array of its values; others unchanged."""
+    if pa.types.is_dictionary(column.type):
+        return column.cast(column.type.value_type)
+    return column
 
 
 def check_free_columns(table: pa.Table, new_names) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from c2r_db.errors import InputError
-from c2r_db.lookup import check_free_columns, region_columns
+from c2r_db.lookup import check_free_columns, decoded, region_columns
 from c2r_db.peaks import column_numbers, coordinate_table, table_xyz
 from c2r_db.regions import atlas_grid
 
@@ -71,10 +71,7 @@ def _long_rows(table, atlas_names, per_atlas, columns):
         part = table.take(pa.array(rows))
         part = part.append_column("atlas", pa.array([atlas] * len(rows), pa.string()))
         for name in columns:
-            column = values[name]
-            if pa.types.is_dictionary(column.type):
-                column = column.cast(pa.string())
-            part = part.append_column(name, column)
+            part = part.append_column(name, decoded(values[name]))
         parts.append(part)
         keys.append(np.column_stack([rows, np.full(len(rows), position), np.arange(len(rows))]))
     keys = np.vstack(keys)

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from c2r_db.errors import InputError, UnknownNameError
 from c2r_db.labelled_grid import LabelledGrid
-from c2r_db.lookup import check_free_columns, region_columns
+from c2r_db.lookup import check_free_columns, decoded, region_columns
 from c2r_db.peaks import column_numbers, coordinate_table, table_xyz
 
 __all__ = ["find_region", "region_info", "region_voxels", "atlas_grid", "region_distances",
@@ -167,5 +167,5 @@ def nearest_regions(db, coords, atlas, k=3, max_distance=np.inf) -> pa.Table:
     columns = region_columns(db, atlas, regions[rows, ranks], distances[rows, ranks],
                              xyz[rows, 0])
     for name in ("region_id", "region", "hemisphere", "distance_mm"):
-        out = out.append_column(name, columns[name])
+        out = out.append_column(name, decoded(columns[name]))
     return out
