@@ -201,8 +201,10 @@ def sql_command(statement, db_path, fmt, out_path):
     """Run a read-only SQL query on the database (DuckDB dialect).
 
     Tables: atlases, regions, voxels, probabilities, manifest, build_info. Macros:
-    c2r_label(table_or_file, atlas[, max_distance := MM]), c2r_voxel_key, c2r_hemisphere_of_x.
-    Statements that could write (DDL, DML, COPY, ATTACH, SET, ...) are refused.
+    c2r_label(table_or_file, atlas[, max_distance := MM]), c2r_membership(table_or_file,
+    atlas[, min_prob := P]), c2r_region_voxels(atlas, region), c2r_voxel_key, c2r_voxel_mm,
+    c2r_hemisphere_of_x. Statements that could write (DDL, DML, COPY, ATTACH, SET, ...) are
+    refused.
     """
     from c2r_db.readonly_sql import check_read_only
 

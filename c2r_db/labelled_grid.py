@@ -1,5 +1,5 @@
-"""One atlas held in memory as labelled voxels on its own grid: exact labels, the nearest
-region, the k nearest regions, the distance to every region, region voxels and centroids.
+"""One atlas held in memory as labelled voxels on its own grid: exact labels and the nearest
+region, the k nearest regions, the distance to every region, and region centroids.
 
 Built from a database atlas (the ``voxels`` rows with distance 0) or from a label volume, so
 that the library functions and the coord2region-compatible mappers share one implementation.
@@ -86,20 +86,8 @@ class LabelledGrid:
         ijk = grid.mm_to_voxel(coords, self.inverse)
         return ijk, grid.voxel_key(ijk, self.shape)
 
-    def labels_at(self, coords):
-        """Region of the voxel each coordinate falls in, -1 when unlabelled or off the grid.
-
-        Parameters
-        ----------
-        coords : (N, 3) array-like, MNI mm
-
-        Returns
-        -------
-        (N,) ndarray of int64
-        """
-        return self._labels_at_keys(self.voxels(coords)[1])
-
     def _labels_at_keys(self, keys):
+        """Region at each linear key, -1 when unlabelled or off the grid (key -1)."""
         return np.where(keys >= 0, self._labels[np.maximum(keys, 0)], -1).astype(np.int64)
 
     @cached_property
@@ -216,21 +204,12 @@ class LabelledGrid:
         same = own[:, None] == region_ids[None, :]
         return np.where(same, np.minimum(distances, own_distance[:, None]), distances)
 
-    def region_keys(self, region_ids):
-        """Sorted linear keys of the voxels of the given region(s), (K,) int64."""
-        wanted = np.isin(self.region_ids, np.asarray(region_ids, dtype=np.int64))
-        return np.sort(self.keys[wanted])
-
-    def centres(self, keys):
-        """Voxel-centre coordinates of linear keys, (K, 3) MNI mm."""
-        return grid.voxel_to_mm(grid.key_to_voxel(keys, self.shape), self.affine)
-
     @cached_property
     def centroids(self):
         """Mean voxel centre of each region in :attr:`present`, (R, 3) MNI mm."""
         position = np.searchsorted(self.present, self.region_ids)
         counts = np.bincount(position, minlength=self.present.size)
-        mm = self.centres(self.keys)
+        mm = grid.voxel_to_mm(grid.key_to_voxel(self.keys, self.shape), self.affine)
         return np.column_stack([np.bincount(position, weights=mm[:, axis],
                                             minlength=self.present.size) / counts
                                 for axis in range(3)])

@@ -26,7 +26,7 @@ def read_label_names(path) -> dict[int, str]:
     return names
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=8)
 def label_volume(volume_path: str):
     """Return (labels, affine): integer labels with -1 for unlabelled voxels.
 

@@ -346,9 +346,10 @@ class AtlasMapper:
         ----------
         mni_coord : (3,) array-like, MNI mm
         max_distance : float or None
-            If provided, a coordinate outside every region falls back to the nearest region
-            within this distance (mm, voxel centre to nearest voxel centre); beyond it, or
-            without it, the answer is ``"Unknown"``.
+            Volumes: if provided, a coordinate outside every region falls back to the nearest
+            region within this distance (mm, voxel centre to nearest voxel centre); beyond
+            it, or without it, the answer is ``"Unknown"``. Surfaces: the answer is the
+            nearest vertex, ``"Unknown"`` if it lies farther than this.
         hemi : int or list of int or None
             Hemisphere restriction for surface atlases.
         return_distance : bool

@@ -280,7 +280,13 @@ class SurfaceAtlas:
         return np.flatnonzero(self.region_of[self.region_hemisphere[position]] == position)
 
     def points(self, vertices, hemi=None):
-        return self.to_mni(vertices, hemi)
+        """Coordinates (N, 3) of vertex numbers (a surface region index is a vertex); numbers
+        beyond the mesh are left out."""
+        vertices = np.asarray(vertices, dtype=np.int64).reshape(-1)
+        sides = self.hemisphere_of(vertices, hemi)
+        sizes = np.array([len(m) for m in self.meshes])
+        valid = (vertices >= 0) & (vertices < sizes[sides])
+        return self.to_mni(vertices[valid], sides[valid])
 
     def name_points(self, name):
         """Coordinates (K, 3) of the vertices of the region called ``name``."""
@@ -298,7 +304,9 @@ class SurfaceAtlas:
         return self._labelled.region_distances(coords, positions)
 
     def scored_regions(self):
+        """Positions (R,) in :attr:`names` of the regions membership scores cover: all."""
         return np.arange(len(self.names))
 
     def key_of(self, position):
+        """Key of a region in membership-score dicts: its name."""
         return self.names[int(position)]

@@ -100,6 +100,7 @@ class VolumeAtlas:
     # --- region -> coordinates ----------------------------------------------------------
 
     def index_of_name(self, name):
+        """The index of the region called ``name``, or ``"Unknown"``."""
         return self.table.index_of(name)
 
     @cached_property
@@ -139,7 +140,7 @@ class VolumeAtlas:
         return self.grid.region_distances(coords, indexes, exact=True)
 
     def scored_regions(self):
-        """Indexes of the regions membership scores are computed over: those with voxels."""
+        """Indexes (R,) of the regions membership scores cover: those with voxels."""
         return self.grid.present
 
     def key_of(self, index):
