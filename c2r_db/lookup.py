@@ -95,10 +95,10 @@ def _named_columns(db, atlas, answer, x_side_codes) -> dict:
     """Arrow columns region_id, region, hemisphere, distance_mm for one atlas's answer."""
     regions = db.query("region_names", {"atlas": atlas})
     ids = _numbers(regions.column("region_id"), -1)
-    order = np.argsort(ids)
+    row_of_id = np.zeros(ids.max() + 2, dtype=np.int64)  # region id -> row in `regions`
+    row_of_id[ids] = np.arange(ids.size)
     found = answer.region_id >= 0
-    position = np.zeros(answer.region_id.size, dtype=np.int64)
-    position[found] = order[np.searchsorted(ids, answer.region_id[found], sorter=order)]
+    position = row_of_id[answer.region_id]  # -1 (no region) reads the unused last slot
     names = regions.column("region").combine_chunks()
     region_sides = regions.column("hemisphere").to_pylist()
     side_code = np.array([_SIDES.index(s) if s else -1 for s in region_sides], dtype=np.int64)
