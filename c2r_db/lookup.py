@@ -91,10 +91,10 @@ def region_columns(db, atlas, region_ids, distances, x) -> dict:
     """
     regions = db.query("region_names", {"atlas": atlas})
     ids = column_numbers(regions.column("region_id"), -1)
-    order = np.argsort(ids)
+    row_of_id = np.zeros(ids.max() + 2, dtype=np.int64)  # region id -> row in `regions`
+    row_of_id[ids] = np.arange(ids.size)
     found = region_ids >= 0
-    position = np.zeros(region_ids.size, dtype=np.int64)
-    position[found] = order[np.searchsorted(ids, region_ids[found], sorter=order)]
+    position = row_of_id[region_ids]  # -1 (no region) reads the unused last slot
     names = regions.column("region").combine_chunks()
     region_sides = regions.column("hemisphere").to_pylist()
     side_code = np.array([_SIDES.index(s) if s else -1 for s in region_sides], dtype=np.int64)
