@@ -1,6 +1,7 @@
 """Every class, function, method, parameter (name, order, default) and attribute that
-coord2region's reference page (tests/data/coord2region-api.txt, the documentation of
-coord2region 0.1.5) documents for the atlas half of its API exists in ``c2r_db``."""
+coord2region's reference page documents for the atlas half of its API exists in ``c2r_db``.
+The page is read from ``../shared/reference/coord2region-api.txt`` beside the repository, where
+the project keeps it (it is not copied into this repository)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 import c2r_db
 
-PAGE = Path(__file__).parent / "data" / "coord2region-api.txt"
+PAGE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "coord2region-api.txt"
 ATLAS_CLASSES = ("AtlasMapper", "BatchAtlasMapper", "MultiAtlasMapper", "AtlasFetcher",
                  "AtlasFileHandler")
 ATLAS_FUNCTIONS = ("infer_hemisphere", "get_working_directory")
