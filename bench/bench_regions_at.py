@@ -74,7 +74,7 @@ def main():
     if args.db is None:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "c2r_db.cli", "build", "--db", str(db)],
-                       check=True, stderr=subprocess.DEVNULL)
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         build = time.perf_counter() - start
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import nibabel as nib, numpy as np; "

@@ -21,7 +21,7 @@ from c2r_db.errors import InputError
 from c2r_db.hemisphere import side_from_name
 from c2r_db.nearest import LabelledTree, boundary_keys, is_orthogonal
 
-__all__ = ["NEAREST_RANGE_MM", "AtlasTables", "rasterise"]
+__all__ = ["NEAREST_RANGE_MM", "AtlasTables", "rasterise", "voxel_rows"]
 
 NEAREST_RANGE_MM = 20.0
 _UNLABELLED = -1
@@ -119,8 +119,27 @@ def _stream_probabilities(img, volume_ids, path):
     return label_map, rows, scale
 
 
-def _voxel_rows(label_map, affine, nearest_range_mm):
-    """Keys, regions and distances of labelled voxels and of unlabelled ones within range."""
+def voxel_rows(label_map, affine, nearest_range_mm):
+    """Keys, regions and distances of labelled voxels and of unlabelled ones within range.
+
+    Parameters
+    ----------
+    label_map : (nx, ny, nz) ndarray of int, -1 where unlabelled
+    affine : (4, 4) array-like, voxel -> mm
+    nearest_range_mm : float
+
+    Returns
+    -------
+    keys, region_ids, distances : (K,) ndarrays, sorted by key
+        The rows of the ``voxels`` table: distance 0 for labelled voxels; for unlabelled
+        voxels within range, the region of the nearest labelled voxel and the exact distance
+        between the two voxel centres (mm).
+
+    Raises
+    ------
+    ValueError
+        If no voxel is labelled.
+    """
     from scipy import ndimage
 
     shape = label_map.shape
@@ -140,7 +159,7 @@ def _voxel_rows(label_map, affine, nearest_range_mm):
         )
         near_regions, near_distance = flat[source], distance[near]
     else:
-        tree = LabelledTree(labelled, flat[labelled], shape, affine)  # every labelled voxel
+        tree = LabelledTree.from_keys(labelled, flat[labelled], shape, affine)  # every labelled voxel
         unlabelled = np.flatnonzero(flat == _UNLABELLED)
         points = grid.voxel_to_mm(grid.key_to_voxel(unlabelled, shape), affine)
         regions, distance = tree.query(points, nearest_range_mm)
@@ -237,7 +256,7 @@ def rasterise(source: AtlasSource, nearest_range_mm: float = NEAREST_RANGE_MM) -
     else:
         label_map = _label_map_3d(img, source.volume)
     try:
-        keys, region_ids, distances = _voxel_rows(label_map, affine, nearest_range_mm)
+        keys, region_ids, distances = voxel_rows(label_map, affine, nearest_range_mm)
     except ValueError:
         raise InputError("atlas image has no labelled voxels", path=source.volume) from None
     voxels = pa.table(

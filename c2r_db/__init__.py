@@ -7,6 +7,10 @@ from one spatially indexed DuckDB file.
 ...     near = c2r_db.studies_near(db, [[-42, 22, 8]], radius=6)
 
 Names are imported on first use, so ``import c2r_db`` (and the CLI's start-up) stays fast.
+Beside the library's own functions, the atlas half of coord2region's documented API
+(``AtlasMapper``, ``BatchAtlasMapper``, ``MultiAtlasMapper``, ``AtlasFetcher``,
+``AtlasFileHandler``, ``infer_hemisphere``, ``get_working_directory``) is importable from here
+(see :mod:`c2r_db.compat`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,23 @@ __all__ = [
     "InputError",
     "DatabaseError",
     "UnknownNameError",
+    # region queries and membership
+    "region_info",
+    "region_voxels",
+    "region_distances",
+    "nearest_regions",
+    "membership",
+    "membership_scores",
+    "mni_to_tal",
+    "tal_to_mni",
+    # coord2region's documented atlas API
+    "AtlasMapper",
+    "BatchAtlasMapper",
+    "MultiAtlasMapper",
+    "AtlasFetcher",
+    "AtlasFileHandler",
+    "get_working_directory",
+    "infer_hemisphere",
 ]
 
 _WHERE = {
@@ -37,6 +58,23 @@ _WHERE = {
     "InputError": "c2r_db.errors",
     "DatabaseError": "c2r_db.errors",
     "UnknownNameError": "c2r_db.errors",
+    # region queries and membership
+    "region_info": "c2r_db.regions",
+    "region_voxels": "c2r_db.regions",
+    "region_distances": "c2r_db.regions",
+    "nearest_regions": "c2r_db.regions",
+    "membership": "c2r_db.membership",
+    "membership_scores": "c2r_db.membership",
+    "mni_to_tal": "c2r_db.spaces",
+    "tal_to_mni": "c2r_db.spaces",
+    # coord2region's documented atlas API
+    "AtlasMapper": "c2r_db.compat.mapper",
+    "BatchAtlasMapper": "c2r_db.compat.batch",
+    "MultiAtlasMapper": "c2r_db.compat.batch",
+    "AtlasFetcher": "c2r_db.compat.fetcher",
+    "AtlasFileHandler": "c2r_db.compat.files",
+    "get_working_directory": "c2r_db.compat.files",
+    "infer_hemisphere": "c2r_db.hemisphere",
 }
 
 

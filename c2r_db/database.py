@@ -13,7 +13,7 @@ from c2r_db.sqlfiles import statement
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Database:
@@ -81,15 +81,17 @@ class Database:
 
     @contextlib.contextmanager
     def input_coordinates(self, mni):
-        """Register coordinates as the table ``c2r_input`` for the ``*_input`` statements.
+        """Register coordinates as the table ``c2r_input`` for the statements run in the block.
 
         Parameters
         ----------
-        mni : (N, 3) ndarray, MNI mm
-            Registered with columns row_id (0 .. N-1), x, y, z while the block runs.
+        mni : (N, 3) array-like, MNI mm
+            Rows of ``c2r_input``: ``row_id`` (0 to N - 1), ``x``, ``y``, ``z``.
         """
-        self.con.register("c2r_input", pa.table({"row_id": np.arange(len(mni)), "x": mni[:, 0],
-                                                 "y": mni[:, 1], "z": mni[:, 2]}))
+        xyz = np.asarray(mni, dtype=np.float64).reshape(-1, 3)
+        self.con.register("c2r_input", pa.table({"row_id": np.arange(xyz.shape[0]),
+                                                 "x": xyz[:, 0], "y": xyz[:, 1],
+                                                 "z": xyz[:, 2]}))
         try:
             yield
         finally:

@@ -8,7 +8,8 @@ hemispheres (Talairach) use the ``"coordinate"`` rule: the region has no hemisph
 lookup reports the side of the coordinate itself.
 
 Coordinates: ``x < -MIDLINE_BAND_MM`` is left, ``x > MIDLINE_BAND_MM`` right, anything in
-between (inclusive) midline. The SQL macro ``c2r_hemisphere_of_x`` applies the same band.
+between (inclusive) midline. The SQL macro ``c2r_hemisphere_of_x`` applies the same band, and
+:func:`infer_hemisphere` (coord2region's name) spells the answer out.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import re
 
 import numpy as np
 
-__all__ = ["MIDLINE_BAND_MM", "HEMISPHERE_RULES", "side_from_name", "hemisphere_of_x"]
+__all__ = ["MIDLINE_BAND_MM", "HEMISPHERE_RULES", "side_from_name", "hemisphere_of_x",
+           "infer_hemisphere"]
 
 MIDLINE_BAND_MM = 2.0
 HEMISPHERE_RULES = ("name", "coordinate")
@@ -55,3 +57,28 @@ def hemisphere_of_x(x):
     xs = np.asarray(x, dtype=np.float64)
     out = np.where(xs < -MIDLINE_BAND_MM, "L", np.where(xs > MIDLINE_BAND_MM, "R", "M"))
     return str(out) if out.ndim == 0 else out
+
+
+_WORDS = {"L": "left", "R": "right", "M": "midline"}
+
+
+def infer_hemisphere(coord):
+    """Infer the hemisphere from an MNI coordinate (coord2region's function).
+
+    Parameters
+    ----------
+    coord : sequence of 3 float, MNI mm
+
+    Returns
+    -------
+    str
+        ``"left"``, ``"right"`` or ``"midline"`` from x with the +-``MIDLINE_BAND_MM`` band
+        (see module doc), ``"unknown"`` when ``coord`` is not three finite numbers.
+    """
+    try:
+        xyz = np.asarray(coord, dtype=np.float64)
+    except (TypeError, ValueError):
+        return "unknown"
+    if xyz.shape != (3,) or not np.all(np.isfinite(xyz)):
+        return "unknown"
+    return _WORDS[hemisphere_of_x(xyz[0])]

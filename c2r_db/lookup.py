@@ -11,18 +11,14 @@ import pyarrow as pa
 from c2r_db import grid
 from c2r_db.hemisphere import hemisphere_of_x
 from c2r_db.nearest import LabelledTree
-from c2r_db.peaks import check_distance, check_free, with_mni
+from c2r_db.peaks import check_distance, check_free_columns, column_numbers, with_mni
 
-__all__ = ["DEFAULT_MAX_DISTANCE_MM", "LONG_COLUMNS", "regions_at"]
+__all__ = ["DEFAULT_MAX_DISTANCE_MM", "LONG_COLUMNS", "regions_at", "region_columns",
+           "check_free_columns", "decoded"]
 
 DEFAULT_MAX_DISTANCE_MM = 5.0
 LONG_COLUMNS = ("atlas", "region_id", "region", "hemisphere", "distance_mm", "probability")
 _SIDES = ("L", "R", "M")
-
-
-def _numbers(column, fill) -> np.ndarray:
-    """An Arrow column as a numpy array, nulls replaced by ``fill``."""
-    return column.combine_chunks().fill_null(fill).to_numpy(zero_copy_only=False)
 
 
 class _AtlasAnswer:
@@ -31,13 +27,14 @@ class _AtlasAnswer:
     def __init__(self, db, atlas_row, max_distance, n_rows):
         rows = db.query("nearest_region_input",
                         {"atlas": atlas_row["atlas"], "max_distance": float(max_distance)})
-        order = _numbers(rows.column("row_id"), -1)  # SQL rows come in any order: scatter back
+        # SQL rows come in any order: scatter them back.
+        order = column_numbers(rows.column("row_id"), -1)
         self.region_id = np.full(n_rows, -1, dtype=np.int64)
         self.distance = np.full(n_rows, np.nan)
         self.on_grid = np.zeros(n_rows, dtype=bool)
-        self.region_id[order] = _numbers(rows.column("region_id"), -1)
-        self.distance[order] = _numbers(rows.column("distance_mm"), np.nan)
-        self.on_grid[order] = _numbers(rows.column("voxel"), -1) >= 0
+        self.region_id[order] = column_numbers(rows.column("region_id"), -1)
+        self.distance[order] = column_numbers(rows.column("distance_mm"), np.nan)
+        self.on_grid[order] = column_numbers(rows.column("voxel"), -1) >= 0
 
 
 def _search_beyond_table(db, atlas_row, answer, mni, max_distance) -> None:
@@ -58,9 +55,9 @@ def _search_beyond_table(db, atlas_row, answer, mni, max_distance) -> None:
     if rows.size == 0:
         return
     candidates = db.query("boundary_voxels", {"atlas": atlas_row["atlas"]})
-    tree = LabelledTree(_numbers(candidates.column("voxel"), -1),
-                        _numbers(candidates.column("region_id"), -1),
-                        atlas_row["shape"], affine)
+    tree = LabelledTree.from_keys(column_numbers(candidates.column("voxel"), -1),
+                                  column_numbers(candidates.column("region_id"), -1),
+                                  atlas_row["shape"], affine)
     found, distance = tree.query(centres, max_distance)
     hit = found >= 0
     answer.region_id[rows[hit]] = found[hit]
@@ -73,34 +70,50 @@ def _side_codes(x) -> np.ndarray:
     return np.select([sides == side for side in _SIDES], range(len(_SIDES)))
 
 
-def _named_columns(db, atlas, answer, x_side_codes) -> dict:
-    """Arrow columns region_id, region, hemisphere, distance_mm for one atlas's answer."""
+def region_columns(db, atlas, region_ids, distances, x) -> dict:
+    """Arrow columns region_id, region, hemisphere, distance_mm for region ids of one atlas.
+
+    Parameters
+    ----------
+    db : c2r_db.Database
+    atlas : str
+    region_ids : (N,) ndarray of int, -1 for no region (the row's columns are null)
+    distances : (N,) ndarray of float, mm
+    x : (N,) ndarray of float, MNI mm
+        Gives the hemisphere of regions the atlas does not lateralise.
+
+    Returns
+    -------
+    dict of str to pyarrow.Array
+        ``region`` and ``hemisphere`` are dictionary-encoded.
+    """
     regions = db.query("region_names", {"atlas": atlas})
-    ids = _numbers(regions.column("region_id"), -1)
-    order = np.argsort(ids)
-    found = answer.region_id >= 0
-    position = np.zeros(answer.region_id.size, dtype=np.int64)
-    position[found] = order[np.searchsorted(ids, answer.region_id[found], sorter=order)]
+    ids = column_numbers(regions.column("region_id"), -1)
+    row_of_id = np.zeros(ids.max() + 2, dtype=np.int64)  # region id -> row in `regions`
+    row_of_id[ids] = np.arange(ids.size)
+    found = region_ids >= 0
+    position = row_of_id[region_ids]  # -1 (no region) reads the unused last slot
     names = regions.column("region").combine_chunks()
     region_sides = regions.column("hemisphere").to_pylist()
     side_code = np.array([_SIDES.index(s) if s else -1 for s in region_sides], dtype=np.int64)
     sides = side_code[position]
-    sides = np.where(sides < 0, x_side_codes, sides)
+    sides = np.where(sides < 0, _side_codes(x), sides)
     missing = ~found
     return {
-        "region_id": pa.array(answer.region_id, pa.int32(), mask=missing),
+        "region_id": pa.array(region_ids, pa.int32(), mask=missing),
         "region": pa.DictionaryArray.from_arrays(pa.array(position, pa.int32(), mask=missing),
                                                  names),
         "hemisphere": pa.DictionaryArray.from_arrays(pa.array(sides, pa.int32(), mask=missing),
                                                      pa.array(_SIDES)),
-        "distance_mm": pa.array(answer.distance, pa.float64(), mask=missing),
+        "distance_mm": pa.array(distances, pa.float64(), mask=missing),
     }
 
 
 def _probabilities(db, atlas, max_distance, n_rows) -> pa.Array:
     rows = db.query("probability_input", {"atlas": atlas, "max_distance": float(max_distance)})
     values = np.full(n_rows, np.nan)
-    values[_numbers(rows.column("row_id"), -1)] = _numbers(rows.column("probability"), np.nan)
+    row_ids = column_numbers(rows.column("row_id"), -1)
+    values[row_ids] = column_numbers(rows.column("probability"), np.nan)
     return pa.array(values, pa.float64(), mask=np.isnan(values))
 
 
@@ -150,13 +163,13 @@ def regions_at(
         return table
     grids = {row["atlas"]: row for row in db.query("atlas_grids", {"atlases": names}).to_pylist()}
     n = mni.shape[0]
-    x_side_codes = _side_codes(mni[:, 0])
     with db.input_coordinates(mni):
         results = {}
         for name in names:
             answer = _AtlasAnswer(db, grids[name], max_distance, n)
             _search_beyond_table(db, grids[name], answer, mni, max_distance)
-            results[name] = _named_columns(db, name, answer, x_side_codes)
+            results[name] = region_columns(db, name, answer.region_id, answer.distance,
+                                           mni[:, 0])
             if long:
                 probabilistic = grids[name]["kind"] == "probabilistic"
                 results[name]["probability"] = (
@@ -165,8 +178,15 @@ def regions_at(
     return _long(table, results) if long else _wide(table, results)
 
 
+def decoded(column):
+    """A dictionary-encoded Arrow array as a plain array of its values; others unchanged."""
+    if pa.types.is_dictionary(column.type):
+        return column.cast(column.type.value_type)
+    return column
+
+
 def _wide(table: pa.Table, results) -> pa.Table:
-    check_free(table, [c for name in results for c in (name, f"{name}_mm")])
+    check_free_columns(table, [c for name in results for c in (name, f"{name}_mm")])
     for name, columns in results.items():
         table = table.append_column(name, columns["region"])
         table = table.append_column(f"{name}_mm", columns["distance_mm"])
@@ -174,7 +194,7 @@ def _wide(table: pa.Table, results) -> pa.Table:
 
 
 def _long(table: pa.Table, results) -> pa.Table:
-    check_free(table, LONG_COLUMNS)
+    check_free_columns(table, LONG_COLUMNS)
     n, k = table.num_rows, len(results)
     # Output row i * k + a holds input row i in atlas a.
     out = table.take(pa.array(np.repeat(np.arange(n), k)))

@@ -27,8 +27,10 @@ __all__ = [
     "read_text_table",
     "coordinates_from_options",
     "coordinate_table",
+    "column_numbers",
+    "table_xyz",
     "with_mni",
-    "check_free",
+    "check_free_columns",
     "check_distance",
 ]
 
@@ -301,18 +303,6 @@ def read_coordinates(source) -> pa.Table:
     return read_coordinate_bytes(read_input_bytes(str(source)), source)[0]
 
 
-def coordinate_table(coords) -> pa.Table:
-    """Return ``coords`` as a table: an Arrow table as is, an (N, 3) array as columns x, y, z."""
-    if isinstance(coords, pa.Table):
-        return coords
-    xyz = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
-    return pa.table({"x": xyz[:, 0], "y": xyz[:, 1], "z": xyz[:, 2]})
-
-
-def _numbers(column) -> np.ndarray:
-    return column.combine_chunks().fill_null(np.nan).to_numpy(zero_copy_only=False)
-
-
 def with_mni(coords, space="mni", tal_transform="lancaster") -> tuple[pa.Table, np.ndarray]:
     """Validate input coordinates and convert them to MNI.
 
@@ -337,21 +327,15 @@ def with_mni(coords, space="mni", tal_transform="lancaster") -> tuple[pa.Table, 
         If a column is missing or a coordinate is not a finite number.
     """
     table = coordinate_table(coords)
-    missing = [c for c in COORD_COLUMNS if c not in table.column_names]
-    if missing:
-        raise InputError(f"coordinate table lacks column(s) {', '.join(missing)}")
-    xyz = np.column_stack([_numbers(table.column(c)).astype(np.float64) for c in COORD_COLUMNS])
-    if not np.all(np.isfinite(xyz)):
-        raise InputError("coordinates must be finite numbers")
-    mni = to_mni(xyz, space, tal_transform)
+    mni = to_mni(table_xyz(table), space, tal_transform)
     if space != "mni":
         for i, axis in enumerate(COORD_COLUMNS):
             table = table.append_column(f"{axis}_mni", pa.array(mni[:, i]))
     return table, mni
 
 
-def check_free(table: pa.Table, new_names) -> None:
-    """Refuse input columns that an answer is about to add.
+def check_free_columns(table: pa.Table, new_names) -> None:
+    """Refuse input columns that an answer is about to add (``new_names``).
 
     Raises
     ------
@@ -404,3 +388,40 @@ def coordinates_from_options(values) -> pa.Table:
         rows.append(xyz)
     xyz = np.array(rows, dtype=np.float64).reshape(-1, 3)
     return pa.table({name: xyz[:, i] for i, name in enumerate(COORD_COLUMNS)})
+
+
+def coordinate_table(coords) -> pa.Table:
+    """Return ``coords`` as an Arrow table: a table is returned as is, an array-like becomes
+    float64 columns x, y, z.
+
+    Parameters
+    ----------
+    coords : pyarrow.Table, or (N, 3) or (3,) array-like, mm
+    """
+    if isinstance(coords, pa.Table):
+        return coords
+    xyz = np.asarray(coords, dtype=np.float64).reshape(-1, 3)
+    return pa.table({name: xyz[:, i] for i, name in enumerate(COORD_COLUMNS)})
+
+
+def column_numbers(column, fill) -> np.ndarray:
+    """An Arrow column as a numpy array, nulls replaced by ``fill``."""
+    return column.combine_chunks().fill_null(fill).to_numpy(zero_copy_only=False)
+
+
+def table_xyz(table: pa.Table) -> np.ndarray:
+    """The x, y, z columns of a table as an (N, 3) float64 array.
+
+    Raises
+    ------
+    c2r_db.errors.InputError
+        If a column is missing or a value is not a finite number.
+    """
+    missing = [c for c in COORD_COLUMNS if c not in table.column_names]
+    if missing:
+        raise InputError(f"coordinate table lacks column(s) {', '.join(missing)}")
+    xyz = np.column_stack([column_numbers(table.column(c), np.nan).astype(np.float64)
+                           for c in COORD_COLUMNS])
+    if not np.all(np.isfinite(xyz)):
+        raise InputError("coordinates must be finite numbers")
+    return xyz

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from c2r_db.errors import UnknownNameError
-from c2r_db.peaks import check_distance, check_free, with_mni
+from c2r_db.peaks import check_distance, check_free_columns, with_mni
 
 __all__ = ["COUNT_COLUMNS", "LONG_COLUMNS", "studies_near", "study"]
 
@@ -66,7 +66,7 @@ def studies_near(
     """
     radius = check_distance(radius, "--radius")
     table, mni = with_mni(coords, space, tal_transform)
-    check_free(table, LONG_COLUMNS if long else COUNT_COLUMNS)
+    check_free_columns(table, LONG_COLUMNS if long else COUNT_COLUMNS)
     params = {"radius": radius, "unknown_space_as_mni": bool(unknown_space_as_mni)}
     with db.input_coordinates(mni):
         rows = db.query("studies_near_input" if long else "study_counts_input", params)

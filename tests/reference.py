@@ -26,7 +26,7 @@ def read_label_names(path) -> dict[int, str]:
     return names
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=8)
 def label_volume(volume_path: str):
     """Return (labels, affine): integer labels with -1 for unlabelled voxels.
 
@@ -72,6 +72,53 @@ def brute_force_nearest(labels, affine, coords):
         best = d.min()
         results.append((best, set(regions[np.abs(d - best) < 1e-9].tolist())))
     return results
+
+
+def voxel_centres(labels, affine, region=None):
+    """Centres (mm) of the labelled voxels (or those of one region), in np.argwhere order,
+    with the label of each."""
+    ijk = np.argwhere(labels >= 0) if region is None else np.argwhere(labels == region)
+    return nib.affines.apply_affine(affine, ijk), labels[tuple(ijk.T)]
+
+
+def snapped(coords, affine):
+    """Centre of the voxel each coordinate falls in (floor(v + 0.5)), even off the grid."""
+    return nib.affines.apply_affine(affine, voxel_indices(coords, affine))
+
+
+def min_distances(points, targets, chunk=256):
+    """Distance from each point to its nearest target, by brute force."""
+    points, targets = np.asarray(points, float), np.asarray(targets, float)
+    out = np.empty(len(points))
+    for start in range(0, len(points), chunk):
+        block = points[start:start + chunk]
+        squared = ((block[:, None, :] - targets[None, :, :]) ** 2).sum(axis=2)
+        out[start:start + chunk] = np.sqrt(squared.min(axis=1))
+    return out
+
+
+def region_distance_table(labels, affine, origins):
+    """(region ids, (N, R) distance from each origin to each region's nearest voxel centre)."""
+    centres, owners = voxel_centres(labels, affine)
+    regions = np.unique(owners)
+    table = np.column_stack([min_distances(origins, centres[owners == r]) for r in regions])
+    return regions, table
+
+
+def softmax_of_negative(distances):
+    """exp(-d) / sum(exp(-d)) per row, the textbook way."""
+    weights = np.exp(-np.asarray(distances, float))
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def brett_mni2tal(xyz):
+    """Matthew Brett's mni2tal: 0.99 x; above z = 0 (y, z) -> (0.9688 y + 0.0460 z,
+    -0.0485 y + 0.9189 z), below (0.9688 y + 0.0420 z, -0.0485 y + 0.8390 z)."""
+    x, y, z = np.asarray(xyz, float).T
+    above = z >= 0
+    return np.column_stack([0.99 * x,
+                            0.9688 * y + np.where(above, 0.0460, 0.0420) * z,
+                            -0.0485 * y + np.where(above, 0.9189, 0.8390) * z])
 
 
 # --- studies --------------------------------------------------------------------------------

@@ -73,3 +73,14 @@ def test_x_band_python_equals_sql():
     assert sql == ["L", "L", "M", "M", "M", "M", "M", "R", "R"]
     assert MIDLINE_BAND_MM == 2.0
     assert hemisphere_of_x(-5.0) == "L"
+
+
+@pytest.mark.parametrize("coord, word", [
+    ([-30.0, 10.0, 5.0], "left"), ((35, -60, 20), "right"), (np.array([1.5, 0, 0]), "midline"),
+    ([-2.0, 0, 0], "midline"), ([1.0, 2.0], "unknown"), (None, "unknown"),
+    ([float("nan"), 0, 0], "unknown"), (["a", "b", "c"], "unknown"),
+])
+def test_infer_hemisphere(coord, word):
+    from c2r_db import infer_hemisphere
+
+    assert infer_hemisphere(coord) == word
