@@ -29,7 +29,7 @@ from c2r_db.database import SCHEMA_VERSION
 from c2r_db.errors import InputError
 from c2r_db.sqlfiles import statement, statements_in
 
-__all__ = ["BuildSummary", "build_database"]
+__all__ = ["BuildSummary", "build_database", "load_database", "load_study_sets"]
 
 _TABLES = ("regions", "voxels", "boundary_voxels", "probabilities")
 _STUDY_STAGING = "study-sets"  # not a valid atlas name, so never an atlas's staging folder
@@ -118,26 +118,65 @@ def _build_info():
     }
 
 
+def load_database(con, staging: Path, atlas_rows, manifest_rows, study_rows, cell_mm) -> None:
+    """Create the schema and the macros in ``con``, then load the staged rows into it.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        An empty database: a new file, or one in memory.
+    staging : Path
+        Holds ``<atlas>/<table>.parquet`` per atlas and the staged study sets.
+    atlas_rows, manifest_rows : list of dict
+        Rows of ``atlases`` and ``manifest`` (either may be empty).
+    study_rows : list of dict
+        As returned by :func:`build_index.studies.stage.stage_studies`.
+    cell_mm : float
+        Size of the grid cells that index the foci, in mm.
+    """
+    for file in ("schema.sql", "macros.sql", "study_macros.sql"):
+        for stmt in statements_in(file):
+            con.execute(stmt.sql)
+    if atlas_rows:
+        con.register("atlas_rows", pa.Table.from_pylist(atlas_rows))
+        con.execute(statement("load_atlases"))
+    if manifest_rows:
+        con.register("manifest_rows", pa.Table.from_pylist(manifest_rows))
+        con.execute(statement("load_manifest"))
+    for table in _TABLES:
+        files = sorted(str(p) for p in staging.glob(f"*/{table}.parquet"))
+        if files:
+            con.execute(statement(f"load_{table}"), {"files": files})
+    load_studies(con, staging / _STUDY_STAGING, study_rows, cell_mm)
+    for key, value in _build_info().items():
+        con.execute(statement("set_build_info"), {"key": key, "value": value})
+
+
+def load_study_sets(con, studies, cell_mm=CELL_MM) -> None:
+    """Fill an empty database (typically in memory) with study sets only, exactly as a build
+    loads them: the same staging, merging by PubMed id, grid cells and stored macros.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+    studies : sequence of study sources
+        Objects with the interface of :class:`build_index.studies.sources.StudySource`, in
+        load order; names must be unique.
+    cell_mm : float
+        Size of the grid cells that index the foci, in mm.
+    """
+    with tempfile.TemporaryDirectory(prefix="c2r-db-studies-") as staging:
+        staging = Path(staging)
+        rows = stage_studies(studies, staging / _STUDY_STAGING, lambda step: None)
+        load_database(con, staging, [], [], rows, cell_mm)
+
+
 def _load(db_path: Path, staging: Path, atlas_rows, manifest_rows, study_rows, cell_mm):
     import duckdb
 
     con = duckdb.connect(str(db_path))
     try:
-        for file in ("schema.sql", "macros.sql", "study_macros.sql"):
-            for stmt in statements_in(file):
-                con.execute(stmt.sql)
-        if atlas_rows:
-            con.register("atlas_rows", pa.Table.from_pylist(atlas_rows))
-            con.execute(statement("load_atlases"))
-        con.register("manifest_rows", pa.Table.from_pylist(manifest_rows))
-        con.execute(statement("load_manifest"))
-        for table in _TABLES:
-            files = sorted(str(p) for p in staging.glob(f"*/{table}.parquet"))
-            if files:
-                con.execute(statement(f"load_{table}"), {"files": files})
-        load_studies(con, staging / _STUDY_STAGING, study_rows, cell_mm)
-        for key, value in _build_info().items():
-            con.execute(statement("set_build_info"), {"key": key, "value": value})
+        load_database(con, staging, atlas_rows, manifest_rows, study_rows, cell_mm)
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -46,9 +46,33 @@ class Database:
                 f"{self.path}: database not found; build it with 'c2r-db build --db {self.path}'"
             )
         try:
-            self.con = duckdb.connect(str(self.path), read_only=True)
+            con = duckdb.connect(str(self.path), read_only=True)
         except duckdb.Error as exc:
             raise DatabaseError(f"{self.path}: not a DuckDB database file ({exc})") from None
+        self._attach(con)
+
+    @classmethod
+    def from_connection(cls, con, name):
+        """A Database over an open connection, e.g. to an in-memory database filled by
+        :func:`build_index.build.load_study_sets`; checked like a file.
+
+        Parameters
+        ----------
+        con : duckdb.DuckDBPyConnection
+            Closed by :meth:`close`.
+        name : str
+            Stands for the file name in messages.
+        """
+        database = cls.__new__(cls)
+        database.path = Path(name)
+        database._attach(con)
+        return database
+
+    def _attach(self, con):
+        """Check the schema version of ``con`` and keep it (closing it if it is not usable)."""
+        import duckdb
+
+        self.con = con
         try:
             version = self.con.sql(statement("schema_version")).fetchall()[0][0]
         except duckdb.Error:
