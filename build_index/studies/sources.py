@@ -106,16 +106,23 @@ def default_study_sources() -> list[StudySource]:
     return sources
 
 
-def _table_file(folder: Path, stem: str) -> Path:
-    for candidate in (folder / f"{stem}.tsv.gz", folder / f"{stem}.tsv"):
-        if candidate.is_file():
-            return candidate
-    raise InputError(f"{stem}.tsv.gz missing", path=folder)
+# Release versions whose file names NiMARE's fetch_neurosynth / fetch_neuroquery use.
+_RELEASE_VERSIONS = {"neurosynth": "7", "neuroquery": "1"}
+
+
+def _table_file(folder: Path, fmt: str, stem: str) -> Path:
+    names = (f"{stem}.tsv.gz", f"{stem}.tsv",
+             f"data-{fmt}_version-{_RELEASE_VERSIONS[fmt]}_{stem}.tsv.gz")
+    for name in names:
+        if (folder / name).is_file():
+            return folder / name
+    raise InputError(f"{stem}.tsv.gz missing (looked for {', '.join(names)})", path=folder)
 
 
 def tsv_study_source(fmt: str, folder) -> StudySource:
     """A Neurosynth or NeuroQuery release folder (``coordinates.tsv.gz`` and
-    ``metadata.tsv.gz``; uncompressed ``.tsv`` also accepted).
+    ``metadata.tsv.gz``; uncompressed ``.tsv``, and the names NiMARE's fetchers give them,
+    ``data-neurosynth_version-7_coordinates.tsv.gz`` ..., also accepted).
 
     Parameters
     ----------
@@ -126,12 +133,13 @@ def tsv_study_source(fmt: str, folder) -> StudySource:
     Raises
     ------
     c2r_db.errors.InputError
-        If the folder or one of its two files is missing.
+        If the folder or one of its two files is missing (the message names the files).
     """
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        raise InputError("folder not found", path=folder)
-    files = (_table_file(folder, "coordinates"), _table_file(folder, "metadata"))
+        raise InputError(f"folder not found (it should hold the {fmt} release files "
+                         "coordinates.tsv.gz and metadata.tsv.gz)", path=folder)
+    files = (_table_file(folder, fmt, "coordinates"), _table_file(folder, fmt, "metadata"))
     return StudySource(fmt, fmt, folder, files, description=f"{fmt} release from {folder}")
 
 
