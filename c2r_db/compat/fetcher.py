@@ -14,14 +14,27 @@ import numpy as np
 from c2r_db.compat.files import DOWNLOAD_OPTIONS, AtlasFileHandler
 from c2r_db.errors import UnknownNameError
 
-__all__ = ["AtlasFetcher", "database_atlas", "PREFER"]
+__all__ = ["AtlasFetcher", "database_atlas", "open_database", "PREFER"]
 
 PREFER = ("nilearn", "mne")
 _URL_SCHEMES = ("http://", "https://")
 
 
-def _database(db):
-    """An open Database and whether the caller must close it."""
+def open_database(db):
+    """An open Database and whether the caller must close it.
+
+    Parameters
+    ----------
+    db : c2r_db.Database or str or Path or None
+        An open database (returned as is), a file, or None for ``$C2R_DB``, else the user
+        cache database.
+
+    Returns
+    -------
+    database : c2r_db.Database
+    close : bool
+        True when the database was opened here.
+    """
     from c2r_db.database import Database
     from c2r_db.paths import resolve_db_path
 
@@ -48,7 +61,7 @@ def database_atlas(db, atlas):
     """
     from c2r_db.regions import atlas_grid
 
-    database, close = _database(db)
+    database, close = open_database(db)
     try:
         grid = atlas_grid(database, atlas)
         regions = database.regions(atlas)
@@ -99,7 +112,7 @@ class AtlasFetcher:
         from c2r_db.errors import DatabaseError
 
         try:
-            database, close = _database(self._db)
+            database, close = open_database(self._db)
         except DatabaseError:
             from build_index.catalog import SHIPPED_ATLASES
 
