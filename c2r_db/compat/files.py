@@ -22,10 +22,13 @@ import numpy as np
 from c2r_db.compat import storage
 from c2r_db.errors import C2RError, InputError
 
-__all__ = ["get_working_directory", "AtlasFileHandler", "DownloadError", "DOWNLOAD_OPTIONS"]
+__all__ = ["get_working_directory", "AtlasFileHandler", "DownloadError", "DOWNLOAD_OPTIONS",
+           "CACHED_DATA"]
 
 DOWNLOAD_OPTIONS = ("timeout", "filename", "force")
-_SUBFOLDERS = {"cached_data_dir": "cached_data", "generated_images_dir": "generated_images",
+#: Subfolder of the working directory for cached datasets.
+CACHED_DATA = "cached_data"
+_SUBFOLDERS = {"cached_data_dir": CACHED_DATA, "generated_images_dir": "generated_images",
                "results_dir": "results", "nilearn_data": "nilearn_data",
                "mne_data_dir": "mne_data"}
 

@@ -91,7 +91,7 @@ class atomic_path:
             self.temporary.unlink(missing_ok=True)
 
 
-def write(path, kind, state) -> None:
+def write(path, kind, state, *, compress=False) -> None:
     """Write ``state`` (see module doc) tagged with ``kind`` to ``path``, atomically.
 
     Parameters
@@ -100,6 +100,8 @@ def write(path, kind, state) -> None:
     kind : str
         What the state describes, e.g. ``"AtlasMapper"``; :func:`read` returns it.
     state : object
+    compress : bool
+        Deflate the zip members (``numpy.savez_compressed``).
     """
     path = Path(path)
     if not path.parent.is_dir():
@@ -110,7 +112,8 @@ def write(path, kind, state) -> None:
     text = np.frombuffer(json.dumps(manifest).encode("utf-8"), dtype=np.uint8)
     with atomic_path(path) as temporary:
         with open(temporary, "wb") as handle:
-            np.savez(handle, **{_MANIFEST: text}, **arrays)
+            (np.savez_compressed if compress else np.savez)(handle, **{_MANIFEST: text},
+                                                             **arrays)
 
 
 def read(path):
