@@ -7,10 +7,12 @@ from one spatially indexed DuckDB file.
 ...     near = c2r_db.studies_near(db, [[-42, 22, 8]], radius=6)
 
 Names are imported on first use, so ``import c2r_db`` (and the CLI's start-up) stays fast.
-Beside the library's own functions, the atlas half of coord2region's documented API
-(``AtlasMapper``, ``BatchAtlasMapper``, ``MultiAtlasMapper``, ``AtlasFetcher``,
-``AtlasFileHandler``, ``infer_hemisphere``, ``get_working_directory``) is importable from here
-(see :mod:`c2r_db.compat`).
+Beside the library's own functions, the atlas and study half of coord2region's documented
+API (``AtlasMapper``, ``BatchAtlasMapper``, ``MultiAtlasMapper``, ``AtlasFetcher``,
+``AtlasFileHandler``, ``infer_hemisphere``, ``get_working_directory``; ``fetch_datasets``,
+``deduplicate_datasets``, ``prepare_datasets``, ``load_deduplicated_dataset``,
+``search_studies``, ``get_studies_for_coordinate``) is importable from here (see
+:mod:`c2r_db.compat`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ __all__ = [
     "AtlasFileHandler",
     "get_working_directory",
     "infer_hemisphere",
+    # coord2region's documented study API
+    "fetch_datasets",
+    "deduplicate_datasets",
+    "prepare_datasets",
+    "load_deduplicated_dataset",
+    "search_studies",
+    "get_studies_for_coordinate",
 ]
 
 _WHERE = {
@@ -75,6 +84,13 @@ _WHERE = {
     "AtlasFileHandler": "c2r_db.compat.files",
     "get_working_directory": "c2r_db.compat.files",
     "infer_hemisphere": "c2r_db.hemisphere",
+    # coord2region's documented study API
+    "fetch_datasets": "c2r_db.compat.datasets",
+    "deduplicate_datasets": "c2r_db.compat.datasets",
+    "prepare_datasets": "c2r_db.compat.datasets",
+    "load_deduplicated_dataset": "c2r_db.compat.datasets",
+    "search_studies": "c2r_db.compat.studies",
+    "get_studies_for_coordinate": "c2r_db.compat.studies",
 }
 
 
