@@ -1,9 +1,11 @@
 """Shared fixtures: one real database with every shipped atlas, built once per session through
-the same path a new user takes (the first query builds the default database)."""
+the same path a new user takes (the first query builds the default database); the small
+NiMARE Datasets nimare ships, loaded once."""
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,18 @@ def shipped_db(tmp_path_factory) -> Path:
     assert path.is_file()
     assert "building it now" in result.stderr
     return path
+
+
+@pytest.fixture(scope="session")
+def nimare_sets(tmp_path_factory):
+    """{"NIDM-Pain", "Neurosynth-Laird", "Neurosynth-Sample"}: NiMARE Datasets, by
+    c2r_db.fetch_datasets (tests must not change them)."""
+    from c2r_db import fetch_datasets
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*nimare.dataset.Dataset is deprecated")
+        return fetch_datasets(str(tmp_path_factory.mktemp("datasets")),
+                              sources=["nidm_pain", "neurosynth_laird", "neurosynth_sample"])
 
 
 @pytest.fixture

@@ -123,6 +123,16 @@ def brett_mni2tal(xyz):
 
 # --- studies --------------------------------------------------------------------------------
 
+# Offsets of exact Euclidean length (every square and sum exact in float64), by radius.
+ON_SPHERE = {
+    2.5: [(1.5, 2.0, 0.0), (0.0, -1.5, -2.0)],
+    3.0: [(1.0, 2.0, 2.0), (-2.0, 1.0, -2.0), (0.0, 0.0, 3.0)],
+    4.5: [(4.5, 0.0, 0.0), (0.0, -4.5, 0.0)],
+    6.0: [(2.0, 4.0, 4.0), (-6.0, 0.0, 0.0), (0.0, 0.0, -6.0), (4.0, -4.0, 2.0)],
+    7.0: [(2.0, 3.0, 6.0), (-6.0, -2.0, 3.0)],
+}
+
+
 def cell_key(xyz, cell_mm):
     """Grid cell key of MNI mm points: per-axis floor(v / cell_mm), clamped to [-2^20, 2^20),
     offset by 2^20 and packed as i * 2^42 + j * 2^21 + k (Python integers, no overflow)."""

@@ -1,5 +1,6 @@
 """Every class, function, method, parameter (name, order, default) and attribute that
-coord2region's reference page documents for the atlas half of its API exists in ``c2r_db``.
+coord2region's reference page documents for the atlas and study half of its API exists in
+``c2r_db``.
 The page is read from ``../shared/reference/coord2region-api.txt`` beside the repository, where
 the project keeps it (it is not copied into this repository)."""
 
@@ -19,6 +20,8 @@ PAGE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "coord2reg
 ATLAS_CLASSES = ("AtlasMapper", "BatchAtlasMapper", "MultiAtlasMapper", "AtlasFetcher",
                  "AtlasFileHandler")
 ATLAS_FUNCTIONS = ("infer_hemisphere", "get_working_directory")
+STUDY_FUNCTIONS = ("fetch_datasets", "deduplicate_datasets", "prepare_datasets",
+                   "load_deduplicated_dataset", "get_studies_for_coordinate", "search_studies")
 
 _OWNER = re.compile(r"^(?:async )?(class )?coord2region\.(\w+)(?:\((.*)\))?")
 _METHOD = re.compile(r"^(classmethod |async )?(\w+)\((.*)\)[^()]*\[source\]#$")
@@ -113,7 +116,20 @@ def test_the_page_documents_the_atlas_half():
         "save", "load"}
 
 
-@pytest.mark.parametrize("name", ATLAS_FUNCTIONS)
+def test_the_page_documents_the_study_half():
+    for name in STUDY_FUNCTIONS:
+        assert DOCUMENTED[name]["kind"] == "function", name
+    params = {name: [(p, d) for p, _, d in DOCUMENTED[name]["params"]]
+              for name in STUDY_FUNCTIONS}
+    assert params["get_studies_for_coordinate"] == [
+        ("datasets", None), ("coord", None), ("radius", "0"), ("email", "None"),
+        ("sources", "None")]
+    assert params["search_studies"] == [
+        ("datasets", None), ("coord", None), ("radius", "0"), ("sources", "None"),
+        ("email", "None")]
+
+
+@pytest.mark.parametrize("name", ATLAS_FUNCTIONS + STUDY_FUNCTIONS)
 def test_functions(name):
     assert name in c2r_db.__all__
     _check_signature(getattr(c2r_db, name), DOCUMENTED[name]["params"])

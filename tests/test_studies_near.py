@@ -16,16 +16,8 @@ from nimare.utils import tal2mni
 from c2r_db.database import Database
 from c2r_db.studies import studies_near
 
-from reference import brute_force_studies, cell_key, ordered_ids
+from reference import ON_SPHERE, brute_force_studies, cell_key, ordered_ids
 
-# Offsets of exact Euclidean length (every square and sum exact in float64), by radius.
-ON_SPHERE = {
-    2.5: [(1.5, 2.0, 0.0), (0.0, -1.5, -2.0)],
-    3.0: [(1.0, 2.0, 2.0), (-2.0, 1.0, -2.0), (0.0, 0.0, 3.0)],
-    4.5: [(4.5, 0.0, 0.0), (0.0, -4.5, 0.0)],
-    6.0: [(2.0, 4.0, 4.0), (-6.0, 0.0, 0.0), (0.0, 0.0, -6.0), (4.0, -4.0, 2.0)],
-    7.0: [(2.0, 3.0, 6.0), (-6.0, -2.0, 3.0)],
-}
 RADII = [0.0, 2.5, 3.0, 4.5, 6.0, 7.0, 10.25]
 
 
