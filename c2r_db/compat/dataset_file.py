@@ -44,6 +44,13 @@ def _plain(value):
     return None if value is pd.NA or value is pd.NaT else value
 
 
+def _plain_list(values):
+    """A column slice as a list of plain data (finite floats converted in one step)."""
+    if values.dtype.kind == "f" and np.isfinite(values).all():
+        return values.tolist()
+    return [_plain(v) for v in values]
+
+
 def _rows(frame, columns):
     """{(study_id, contrast_id): {column: value}} for the given columns of a Dataset frame."""
     table = frame[["study_id", "contrast_id", *columns]]
@@ -72,8 +79,7 @@ def _coordinates(coordinates, label):
     blocks = {}
     for start, stop in zip(starts, [*starts[1:], len(ids)]):
         block = {"space": label or _plain(columns["space"][start])}
-        block.update({c: [_plain(v) for v in columns[c][start:stop]]
-                      for c in ("x", "y", "z", *extra)})
+        block.update({c: _plain_list(columns[c][start:stop]) for c in ("x", "y", "z", *extra)})
         blocks[(columns["study_id"][start], columns["contrast_id"][start])] = block
     return blocks
 
