@@ -10,9 +10,14 @@
    ``--coord2region-python``, also against coord2region 0.1.5 itself run by that Python.
    Both sides are timed after their one-time set-up (KD-trees, precomputed tables), which is
    reported separately.
+3. ``get_studies_for_coordinate`` at r = 6 mm on a Neurosynth-scale NiMARE Dataset (made as in
+   bench/bench_studies.py and converted by NiMARE), against coord2region's search, NiMARE's
+   ``Dataset.get_studies_by_coordinate`` called once per coordinate: c2r-db both answering
+   all coordinates in one call and called once per coordinate (as coord2region is used), after
+   its one-time in-memory index (reported separately); the study sets are checked.
 
 Usage: python bench/bench_compat.py [--n 100000] [--repeat 3] [--db PATH]
-                                    [--coord2region-python PATH]
+                                    [--coord2region-python PATH] [--nimare-coords 200]
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import pyarrow.parquet as pq
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bench_studies import N_PEAKS, RADIUS, make_neurosynth, make_peaks  # noqa: E402
 from coord2region_loop import LoopMapper  # noqa: E402
 
 PROBABILISTIC = ["harvard_oxford", "juelich"]
@@ -160,12 +166,60 @@ def bench_region_names(db_path, xyz, repeat, work, other_python):
               f"{differ} of {int(inside.sum()):,}")
 
 
+def bench_study_search(work, n_nimare, repeat):
+    import logging
+    import warnings
+
+    from nimare.io import convert_neurosynth_to_dataset
+
+    from c2r_db import get_studies_for_coordinate
+
+    warnings.simplefilter("ignore", FutureWarning)  # Dataset's deprecation notice
+    logging.getLogger("nimare").setLevel(logging.ERROR)  # "unrecognized space 'UNKNOWN'"
+    rng = np.random.default_rng(1)
+    folder = work / "neurosynth"
+    folder.mkdir()
+    peaks = make_peaks(work / "peaks.parquet", make_neurosynth(folder, rng), rng)
+    start = time.perf_counter()
+    dset = convert_neurosynth_to_dataset(str(folder / "coordinates.tsv.gz"),
+                                         str(folder / "metadata.tsv.gz"))
+    convert_s = time.perf_counter() - start
+    start = time.perf_counter()
+    get_studies_for_coordinate(dset, peaks[0], RADIUS)
+    index_s = time.perf_counter() - start
+    sample = peaks[rng.choice(len(peaks), n_nimare, replace=False)]
+    theirs, found = [], []
+    for peak in sample:
+        start = time.perf_counter()
+        found.append({i.split("-")[0] for i in dset.get_studies_by_coordinate([peak], RADIUS)})
+        theirs.append(time.perf_counter() - start)
+    theirs = statistics.median(theirs)
+    one_call = median_time(lambda: get_studies_for_coordinate(dset, peaks, RADIUS),
+                           repeat) / len(peaks)
+    per_call = median_time(lambda: [get_studies_for_coordinate(dset, p, RADIUS)
+                                    for p in sample], repeat) / len(sample)
+    ours = [{r["study_id"] for r in get_studies_for_coordinate(dset, p, RADIUS)}
+            for p in sample]
+    same = sum(a == b for a, b in zip(ours, found))
+    print(f"get_studies_for_coordinate, r = {RADIUS:g} mm, on a NiMARE Dataset of "
+          f"{len(dset.coordinates):,} foci (one-time in-memory index {index_s:.1f} s; NiMARE's "
+          f"conversion of the files {convert_s:.1f} s)")
+    print(f"  {N_PEAKS:,} coordinates in one call:  {theirs / one_call:7.0f}x faster per "
+          f"coordinate than NiMARE's get_studies_by_coordinate per coordinate "
+          f"({one_call * 1e3:.2f} ms vs {theirs * 1e3:.1f} ms)")
+    print(f"  one call per coordinate:       {theirs / per_call:7.1f}x faster "
+          f"({per_call * 1e3:.2f} ms vs {theirs * 1e3:.1f} ms); same study sets: "
+          f"{same}/{n_nimare}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--db", type=Path, help="reuse a built database instead of building")
     parser.add_argument("--coord2region-python", help="a Python with coord2region installed")
+    parser.add_argument("--nimare-coords", type=int, default=200,
+                        help="coordinates searched one by one with NiMARE")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="c2r-bench-compat-"))
     db = args.db or work / "c2r.duckdb"
@@ -175,6 +229,7 @@ def main():
     xyz = np.random.default_rng(0).uniform([-75, -110, -60], [75, 75, 85], size=(args.n, 3))
     bench_membership(db, xyz, args.repeat, work)
     bench_region_names(db, xyz, args.repeat, work, args.coord2region_python)
+    bench_study_search(work, args.nimare_coords, args.repeat)
 
 
 if __name__ == "__main__":
