@@ -204,10 +204,11 @@ def bench_study_search(work, n_nimare, repeat):
     print(f"get_studies_for_coordinate, r = {RADIUS:g} mm, on a NiMARE Dataset of "
           f"{len(dset.coordinates):,} foci (one-time in-memory index {index_s:.1f} s; NiMARE's "
           f"conversion of the files {convert_s:.1f} s)")
-    print(f"  {N_PEAKS:,} coordinates in one call:  {theirs / one_call:7.0f}x faster per "
-          f"coordinate than NiMARE's get_studies_by_coordinate per coordinate "
-          f"({one_call * 1e3:.2f} ms vs {theirs * 1e3:.1f} ms)")
-    print(f"  one call per coordinate:       {theirs / per_call:7.1f}x faster "
+    one_label = f"{N_PEAKS:,} coordinates in one call:"
+    print(f"  {one_label:32s}{theirs / one_call:6.1f}x faster per coordinate than NiMARE's "
+          f"get_studies_by_coordinate per coordinate ({one_call * 1e3:.2f} ms vs "
+          f"{theirs * 1e3:.1f} ms)")
+    print(f"  {'one call per coordinate:':32s}{theirs / per_call:6.1f}x faster "
           f"({per_call * 1e3:.2f} ms vs {theirs * 1e3:.1f} ms); same study sets: "
           f"{same}/{n_nimare}")
 

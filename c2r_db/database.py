@@ -13,7 +13,7 @@ from c2r_db.sqlfiles import statement
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class Database:

@@ -11,15 +11,12 @@
 -- abstract. Only studies that a source in $sources lists (every study when $sources is NULL).
 -- Ordered by row_id, then distance, then study_id.
 WITH hits AS (
-    SELECT near.row_id, near.study_id, near.contrast, near.distance_mm, f.source,
+    SELECT near.row_id, near.study_id, near.contrast, near.distance_mm, near.source,
            o.load_order,
            min(o.load_order) OVER (PARTITION BY near.row_id, near.study_id) AS first_order
     FROM c2r_foci_near('c2r_input', $radius, unknown_space_as_mni := $unknown_space_as_mni)
          AS near
-    JOIN foci AS f
-      ON f.study_id = near.study_id
-     AND f.x = near.focus_x AND f.y = near.focus_y AND f.z = near.focus_z
-    JOIN study_sources AS o ON o.source = f.source
+    JOIN study_sources AS o USING (source)
 ), per_study AS (
     SELECT row_id, study_id,
            min(distance_mm) AS distance_mm,

@@ -32,7 +32,8 @@ FROM query_table(coords) AS c;
 -- name: macro_focus_hits
 -- The search itself, for a table of points with columns c2r_row, x, y, z (MNI mm): one row
 -- per (c2r_row, focus within radius mm, Euclidean, inclusive) with study_id, study_key,
--- contrast, focus_x, focus_y, focus_z, orig_space and distance_mm. The candidate foci are
+-- contrast, focus_x, focus_y, focus_z, orig_space, source (the source the focus was kept
+-- from) and distance_mm. The candidate foci are
 -- those in the grid cells that overlap the cube [p - radius, p + radius] (widened by 1e-6 mm
 -- against rounding), so any radius works; the cost grows with (radius / cell_mm)^3.
 CREATE OR REPLACE MACRO c2r_focus_hits(points, radius, unknown_space_as_mni := false) AS TABLE
@@ -54,6 +55,7 @@ WITH reach AS (
     SELECT c2r_row, px, py, pz, i, j, unnest(k_span) AS k FROM along_j
 ), candidates AS (
     SELECT c.c2r_row, f.study_id, f.study_key, f.contrast, f.x, f.y, f.z, f.orig_space,
+           f.source,
            sqrt((f.x - c.px) * (f.x - c.px) + (f.y - c.py) * (f.y - c.py)
                 + (f.z - c.pz) * (f.z - c.pz)) AS distance_mm
     FROM along_k AS c
@@ -61,7 +63,7 @@ WITH reach AS (
     WHERE f.orig_space <> 'UNKNOWN' OR unknown_space_as_mni
 )
 SELECT c2r_row, study_id, study_key, contrast, x AS focus_x, y AS focus_y, z AS focus_z,
-       orig_space, distance_mm
+       orig_space, source, distance_mm
 FROM candidates
 WHERE distance_mm <= radius;
 
@@ -75,8 +77,8 @@ GROUP BY c2r_row, study_key;
 
 -- name: macro_foci_near
 -- Every focus within radius mm of each input row: the input columns, c2r_row (the input
--- row's number), study_id, contrast, focus_x, focus_y, focus_z (MNI mm), orig_space and
--- distance_mm. An input row with no focus in reach appears once, with NULL focus columns.
+-- row's number), study_id, contrast, focus_x, focus_y, focus_z (MNI mm), orig_space, source
+-- and distance_mm. An input row with no focus in reach appears once, with NULL focus columns.
 CREATE OR REPLACE MACRO c2r_foci_near(coords, radius, unknown_space_as_mni := false) AS TABLE
 WITH c2r_points AS MATERIALIZED (
     SELECT * FROM c2r_numbered(coords)

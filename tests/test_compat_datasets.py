@@ -20,7 +20,8 @@ from c2r_db.compat.files import AtlasFileHandler
 from c2r_db.compat.storage import FileFormatError
 from c2r_db.errors import InputError, UnknownNameError
 
-pytestmark = pytest.mark.filterwarnings("ignore:.*nimare.dataset.Dataset is deprecated")
+pytestmark = [pytest.mark.filterwarnings("ignore:.*nimare.dataset.Dataset is deprecated"),
+              pytest.mark.filterwarnings("ignore:The inplace keyword")]  # in Dataset.merge
 
 SAMPLE = Path(nimare.__file__).parent / "tests" / "data"
 SAMPLE_FILES = {stem: SAMPLE / f"data-neurosynth_version-7_{stem}.tsv.gz"
