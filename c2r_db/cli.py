@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import click
 
+from c2r_db.cli_ai import report, summarize
 from c2r_db.cli_common import (
     UserError,
     build_with_progress,
@@ -236,7 +237,7 @@ def sql_command(statement, db_path, fmt, out_path):
         write_result(result.to_arrow_table(), out_path, fmt)
 
 
-for _command in (region_command, membership, nearest, distance):
+for _command in (region_command, membership, nearest, distance, summarize, report):
     cli.add_command(_command)
 
 
