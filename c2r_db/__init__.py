@@ -11,50 +11,14 @@ Beside the library's own functions, the atlas and study half of coord2region's d
 API (``AtlasMapper``, ``BatchAtlasMapper``, ``MultiAtlasMapper``, ``AtlasFetcher``,
 ``AtlasFileHandler``, ``infer_hemisphere``, ``get_working_directory``; ``fetch_datasets``,
 ``deduplicate_datasets``, ``prepare_datasets``, ``load_deduplicated_dataset``,
-``search_studies``, ``get_studies_for_coordinate``) is importable from here (see
-:mod:`c2r_db.compat`).
+``search_studies``, ``get_studies_for_coordinate``; see :mod:`c2r_db.compat`) and its AI half
+(``AIModelInterface``, summaries, reasoned reports, region images, see :mod:`c2r_db.ai`) are
+importable from here.
 """
 
 from __future__ import annotations
 
 import importlib
-
-__all__ = [
-    "Database",
-    "regions_at",
-    "studies_near",
-    "study",
-    "read_coordinates",
-    "default_db_path",
-    "C2RError",
-    "InputError",
-    "DatabaseError",
-    "UnknownNameError",
-    # region queries and membership
-    "region_info",
-    "region_voxels",
-    "region_distances",
-    "nearest_regions",
-    "membership",
-    "membership_scores",
-    "mni_to_tal",
-    "tal_to_mni",
-    # coord2region's documented atlas API
-    "AtlasMapper",
-    "BatchAtlasMapper",
-    "MultiAtlasMapper",
-    "AtlasFetcher",
-    "AtlasFileHandler",
-    "get_working_directory",
-    "infer_hemisphere",
-    # coord2region's documented study API
-    "fetch_datasets",
-    "deduplicate_datasets",
-    "prepare_datasets",
-    "load_deduplicated_dataset",
-    "search_studies",
-    "get_studies_for_coordinate",
-]
 
 _WHERE = {
     "Database": "c2r_db.database",
@@ -91,7 +55,17 @@ _WHERE = {
     "load_deduplicated_dataset": "c2r_db.compat.datasets",
     "search_studies": "c2r_db.compat.studies",
     "get_studies_for_coordinate": "c2r_db.compat.studies",
+    # coord2region's documented AI API (c2r_db.ai; openai is imported only for requests)
+    **dict.fromkeys([
+        "AIModelInterface", "ReasonedReport", "ReasonedReportContext",
+        "build_reasoned_report_messages", "build_region_image_request",
+        "parse_reasoned_report_output", "run_reasoned_report", "generate_batch_summaries",
+        "generate_llm_prompt", "generate_region_image", "generate_summary",
+        "generate_summary_async", "stream_summary", "DEFAULT_NEGATIVE_PROMPT",
+        "DEFAULT_SYSTEM_MESSAGE", "IMAGE_PROMPT_TEMPLATES", "LLM_PROMPT_TEMPLATES",
+    ], "c2r_db.ai"),
 }
+__all__ = list(_WHERE)
 
 
 def __getattr__(name):

@@ -4,21 +4,23 @@ message naming the file, line and value at fault (or the allowed choices)."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from c2r_db.cli_ai import report, summarize
+from c2r_db.cli_common import (
+    UserError,
+    build_with_progress,
+    coordinate_options,
+    db_option,
+    open_database,
+    output_options,
+    read_input,
+    study_options,
+    write_result,
+)
+from c2r_db.cli_regions import distance, membership, nearest, region_command
 from c2r_db.errors import C2RError
 from c2r_db.lookup import DEFAULT_MAX_DISTANCE_MM
-from c2r_db.membership import MEMBERSHIP_METHODS
-from c2r_db.output import OUTPUT_FORMATS
-from c2r_db.spaces import SPACES, TAL_TRANSFORMS
-
-
-class UserError(click.ClickException):
-    """A failure caused by the input: printed without traceback, exit status 2."""
-
-    exit_code = 2
 
 
 class _Group(click.Group):
@@ -31,69 +33,6 @@ class _Group(click.Group):
             raise UserError(str(exc)) from None
         except duckdb.Error as exc:
             raise UserError(str(exc).strip().splitlines()[0]) from None
-
-
-def db_option(command):
-    """``--db PATH``: the database file (else $C2R_DB, else the user cache default)."""
-    return click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False),
-        help="Database file. Default: $C2R_DB, else c2r.duckdb in the user cache directory "
-        "(built on first use).",
-    )(command)
-
-
-def output_options(command):
-    """``--format`` and ``--out``, shared by every command that writes a table."""
-    command = click.option(
-        "--out",
-        "out_path",
-        type=click.Path(dir_okay=False),
-        help="Write to this file (atomically) instead of standard output.",
-    )(command)
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(OUTPUT_FORMATS),
-        help="Output format. Default: from the --out extension, else csv.",
-    )(command)
-
-
-def _build(path, atlases, studies, force=False):
-    from build_index.build import build_database
-
-    steps = len(atlases) + len(studies) + 1
-    with click.progressbar(length=steps, label="building", file=sys.stderr) as bar:
-        return build_database(path, atlases, studies=studies, force=force,
-                              on_progress=lambda step: bar.update(1))
-
-
-def _build_all(path):
-    from build_index.catalog import SHIPPED_ATLASES, shipped_atlas
-    from build_index.studies.sources import default_study_sources
-
-    return _build(path, [shipped_atlas(name) for name in SHIPPED_ATLASES],
-                  default_study_sources())
-
-
-def open_database(db_path):
-    """Open the database, building the default one on first use (announced on stderr)."""
-    from c2r_db.database import Database
-    from c2r_db.paths import resolve_db_path
-
-    path, is_default = resolve_db_path(db_path)
-    if is_default and not path.exists():
-        click.echo(f"c2r-db: no database at {path} yet; building it now (once).", err=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _build_all(path)
-    return Database(path)
-
-
-def _write(table, out_path, fmt):
-    from c2r_db.output import write_table
-
-    write_table(table, out_path, fmt)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -160,7 +99,7 @@ def build(db_path, atlases, atlas_files, no_atlases, neurosynth_dir, neuroquery_
         if folder:
             studies.append(tsv_study_source(fmt, folder))
     studies += [user_study_source(spec) for spec in study_specs]
-    summary = _build(Path(path), sources, studies, force=force)
+    summary = build_with_progress(Path(path), sources, studies, force=force)
     click.echo(
         f"built {summary.path}: {len(summary.atlases)} atlases, "
         f"{len(summary.study_sources)} study sets, {summary.bytes / 1e6:.1f} MB"
@@ -173,7 +112,7 @@ def build(db_path, atlases, atlas_files, no_atlases, neurosynth_dir, neuroquery_
 def atlases_command(db_path, fmt, out_path):
     """List the atlases in the database."""
     with open_database(db_path) as db:
-        _write(db.atlases(), out_path, fmt)
+        write_result(db.atlases(), out_path, fmt)
 
 
 @cli.command("regions")
@@ -183,41 +122,7 @@ def atlases_command(db_path, fmt, out_path):
 def regions_command(atlas, db_path, fmt, out_path):
     """List the regions of ATLAS with hemisphere, centroid (MNI mm), size and bounding box."""
     with open_database(db_path) as db:
-        _write(db.regions(atlas), out_path, fmt)
-
-
-def coordinate_options(command):
-    """INPUT or ``--coord``, ``--space`` and ``--tal-transform``: how coordinates come in."""
-    for option in reversed([
-        click.argument("input_path", metavar="[INPUT|-]", required=False),
-        click.option("--coord", "coords", multiple=True, metavar="X,Y,Z",
-                     help="A coordinate in mm (repeatable), instead of an input table."),
-        click.option("--space", type=click.Choice(SPACES), default="mni", show_default=True,
-                     help="Space of the input coordinates."),
-        click.option("--tal-transform", type=click.Choice(TAL_TRANSFORMS), default="lancaster",
-                     show_default=True, help="Talairach -> MNI transform for --space tal."),
-    ]):
-        command = option(command)
-    return command
-
-
-def study_options(command):
-    """``--unknown-space-as-mni``, shared by the commands that search foci."""
-    return click.option(
-        "--unknown-space-as-mni", is_flag=True,
-        help="Also search foci whose source gave no known space, taking them as MNI "
-        "(left out by default).",
-    )(command)
-
-
-def _coordinates(input_path, coords):
-    from c2r_db.peaks import coordinates_from_options, read_coordinates
-
-    if input_path and coords:
-        raise click.UsageError("give an INPUT table or --coord values, not both")
-    if not input_path and not coords:
-        raise click.UsageError("give an INPUT table (or - for stdin) or at least one --coord")
-    return read_coordinates(input_path) if input_path else coordinates_from_options(coords)
+        write_result(db.regions(atlas), out_path, fmt)
 
 
 @cli.command()
@@ -251,7 +156,7 @@ def query(input_path, coords, space, tal_transform, atlases, max_distance, long_
     if radius is not None and long_form:
         raise click.UsageError("--radius adds study counts to the wide table; for one row per "
                                "study use 'c2r-db studies'")
-    table = _coordinates(input_path, coords)
+    table = read_input(input_path, coords)
     with open_database(db_path) as db:
         result = regions_at(db, table, atlases, max_distance=max_distance, space=space,
                             tal_transform=tal_transform, long=long_form)
@@ -260,7 +165,7 @@ def query(input_path, coords, space, tal_transform, atlases, max_distance, long_
                                 unknown_space_as_mni=unknown_space_as_mni)
             for name in COUNT_COLUMNS:
                 result = result.append_column(name, near.column(name))
-    _write(result, out_path, fmt)
+    write_result(result, out_path, fmt)
 
 
 @cli.command("studies")
@@ -282,11 +187,11 @@ def studies_command(input_path, coords, space, tal_transform, radius, unknown_sp
     """
     from c2r_db.studies import studies_near
 
-    table = _coordinates(input_path, coords)
+    table = read_input(input_path, coords)
     with open_database(db_path) as db:
         result = studies_near(db, table, radius, space=space, tal_transform=tal_transform,
                               unknown_space_as_mni=unknown_space_as_mni, long=True)
-    _write(result, out_path, fmt)
+    write_result(result, out_path, fmt)
 
 
 @cli.command("study")
@@ -304,7 +209,7 @@ def study_command(study_id, with_abstract, fmt, out_path, db_path):
     from c2r_db.studies import study
 
     with open_database(db_path) as db:
-        _write(study(db, study_id, abstract=with_abstract), out_path, fmt)
+        write_result(study(db, study_id, abstract=with_abstract), out_path, fmt)
 
 
 @cli.command("sql")
@@ -329,108 +234,11 @@ def sql_command(statement, db_path, fmt, out_path):
         result = db.con.sql(statement)
         if result is None:
             raise UserError("the statement returned no rows")
-        _write(result.to_arrow_table(), out_path, fmt)
+        write_result(result.to_arrow_table(), out_path, fmt)
 
 
-# --- regions and membership (c2r_db.regions, c2r_db.membership) ---------------------------
-
-@cli.command("region")
-@click.argument("atlas")
-@click.argument("name")
-@click.option("--voxels", is_flag=True,
-              help="One row per voxel of the region (indices and MNI mm) instead of a summary.")
-@db_option
-@output_options
-def region_command(atlas, name, voxels, db_path, fmt, out_path):
-    """Describe region NAME of ATLAS: hemisphere, centroid, volume and bounding box (MNI mm).
-
-    NAME is matched exactly, ignoring case; a name that matches nothing lists the closest
-    names. With --voxels, every voxel of the region instead.
-    """
-    from c2r_db.regions import region_info, region_voxels
-
-    with open_database(db_path) as db:
-        table = region_voxels(db, atlas, name) if voxels else region_info(db, atlas, name)
-    _write(table, out_path, fmt)
-
-
-@cli.command()
-@click.argument("input_path", metavar="INPUT|-")
-@click.option("--atlas", "atlases", multiple=True, required=True, metavar="NAME",
-              help="Atlas to use (repeatable).")
-@click.option("--method", type=click.Choice(MEMBERSHIP_METHODS), default="probability",
-              show_default=True, help="probability: the probabilistic atlas's own values at "
-              "the voxel; centroid, boundary: coord2region's normalised exp(-distance) scores.")
-@click.option("--min-prob", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              metavar="P", help="Report regions whose probability (or score) is at least P.")
-@output_options
-@db_option
-def membership(input_path, atlases, method, min_prob, fmt, out_path, db_path):
-    """Regions each coordinate belongs to, with their probabilities (or scores).
-
-    INPUT is a csv, tsv or Parquet table with columns x, y, z in MNI mm (other columns are
-    carried through), or - for standard input. One row per (input row, atlas, region), most
-    probable first; a row with no region appears once with empty region columns.
-    """
-    from c2r_db import membership as found
-    from c2r_db.peaks import read_coordinates
-
-    table = read_coordinates(input_path)
-    with open_database(db_path) as db:
-        if method == "probability":
-            result = found.membership(db, table, atlases, min_prob=min_prob)
-        else:
-            result = found.membership_scores(db, table, atlases, method=method,
-                                             min_score=min_prob)
-    _write(result, out_path, fmt)
-
-
-@cli.command()
-@click.argument("input_path", metavar="INPUT|-")
-@click.option("--atlas", required=True, metavar="NAME", help="Atlas to use.")
-@click.option("--k", type=click.IntRange(1), default=3, show_default=True,
-              help="How many regions per coordinate.")
-@click.option("--max-distance", type=click.FloatRange(0), default=float("inf"),
-              metavar="MM", help="Leave out regions farther than this. Default: no limit.")
-@output_options
-@db_option
-def nearest(input_path, atlas, k, max_distance, fmt, out_path, db_path):
-    """The K nearest regions of each coordinate, nearest first, with distances in mm.
-
-    The distance is from the centre of the coordinate's voxel to the nearest voxel centre of
-    the region (0 inside it). INPUT as for 'membership'.
-    """
-    from c2r_db.peaks import read_coordinates
-    from c2r_db.regions import nearest_regions
-
-    table = read_coordinates(input_path)
-    with open_database(db_path) as db:
-        result = nearest_regions(db, table, atlas, k=k, max_distance=max_distance)
-    _write(result, out_path, fmt)
-
-
-@cli.command()
-@click.argument("input_path", metavar="INPUT|-")
-@click.option("--atlas", required=True, metavar="NAME", help="Atlas of the region.")
-@click.option("--region", required=True, metavar="NAME", help="Region name (case ignored).")
-@output_options
-@db_option
-def distance(input_path, atlas, region, fmt, out_path, db_path):
-    """Distance (mm) from each coordinate to a region's centroid and to its nearest voxel.
-
-    Adds centroid_mm (from the coordinate) and nearest_voxel_mm (from the centre of the
-    coordinate's voxel to the nearest voxel centre of the region, 0 inside it). INPUT as for
-    'membership'.
-    """
-    from c2r_db.peaks import read_coordinates
-    from c2r_db.regions import region_distances
-
-    table = read_coordinates(input_path)
-    with open_database(db_path) as db:
-        result = region_distances(db, table, atlas, region)
-    _write(result, out_path, fmt)
-
-# --- end of regions and membership ---------------------------------------------------------
+for _command in (region_command, membership, nearest, distance, summarize, report):
+    cli.add_command(_command)
 
 
 def main():

@@ -33,3 +33,9 @@ SELECT study_id
 FROM studies
 ORDER BY jaro_winkler_similarity(study_id, $study_id) DESC, study_id
 LIMIT 5;
+
+-- name: study_abstracts
+-- Abstract of each study whose id is in the list $study_ids (NULL when unknown).
+SELECT study_id, abstract
+FROM studies
+WHERE list_contains($study_ids, study_id);

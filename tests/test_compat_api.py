@@ -42,12 +42,14 @@ def _split(params):
 
 
 def _parameters(text):
-    """[(name, kind, default text or None)], kind in {"plain", "*", "**"}."""
-    out = []
+    """[(name, kind, default text or None)], kind in {"plain", "keyword", "*", "**"}."""
+    out, keyword_only = [], False
     for part in _split(text):
         if part == "*":
+            keyword_only = True
             continue
-        kind = "**" if part.startswith("**") else "*" if part.startswith("*") else "plain"
+        kind = "**" if part.startswith("**") else "*" if part.startswith("*") else (
+            "keyword" if keyword_only else "plain")
         name = re.match(r"\**(\w+)", part).group(1)
         head, _, default = part.partition(" = ") if " = " in part else part.partition("=")
         out.append((name, kind, default.strip() or None))
@@ -94,6 +96,13 @@ def _check_signature(function, documented):
                 (function, name)
         else:
             assert signature.parameters[name].default is inspect.Parameter.empty, (function, name)
+    for name, kind, default in documented:
+        if kind == "keyword":
+            parameter = signature.parameters[name]
+            assert parameter.kind in (parameter.KEYWORD_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+            assert default is None or parameter.default != inspect.Parameter.empty, (function, name)
+            if default is not None and not default.isidentifier():  # a literal, not a constant
+                assert parameter.default == ast.literal_eval(default), (function, name)
     extra = positional[len(plain):]
     assert all(p.default is not inspect.Parameter.empty for p in extra), function
     assert all(p.default is not inspect.Parameter.empty for p in ours
@@ -164,3 +173,42 @@ def test_documented_attributes(instances):
         assert public, name
         missing = [a for a in sorted(public) if not hasattr(instance, a)]
         assert missing == [], name
+
+
+# --- the AI half (c2r_db.ai) ----------------------------------------------------------------
+
+AI_FUNCTIONS = ("build_reasoned_report_messages", "build_region_image_request",
+                "parse_reasoned_report_output", "run_reasoned_report",
+                "generate_batch_summaries", "generate_llm_prompt", "generate_region_image",
+                "generate_summary", "generate_summary_async", "stream_summary")
+AI_CONSTANTS = ("DEFAULT_NEGATIVE_PROMPT", "DEFAULT_SYSTEM_MESSAGE", "IMAGE_PROMPT_TEMPLATES",
+                "LLM_PROMPT_TEMPLATES", "ReasonedReport", "ReasonedReportContext")
+
+
+@pytest.mark.parametrize("name", AI_FUNCTIONS)
+def test_ai_functions(name):
+    assert name in c2r_db.__all__ and DOCUMENTED[name]["kind"] == "function"
+    _check_signature(getattr(c2r_db, name), DOCUMENTED[name]["params"])
+
+
+def test_ai_model_interface():
+    cls = c2r_db.AIModelInterface
+    _check_signature(cls.__init__, DOCUMENTED["AIModelInterface"]["params"])
+    for method, (params, _) in DOCUMENTED["AIModelInterface"]["methods"].items():
+        _check_signature(getattr(cls, method), params)
+    assert len(DOCUMENTED["AIModelInterface"]["methods"]) == 9
+
+
+def test_ai_constants_and_report_fields():
+    for name in AI_CONSTANTS:
+        assert name in c2r_db.__all__ and getattr(c2r_db, name) is not None
+    page = PAGE.read_text(encoding="utf-8")
+    for cls, fields in (("ReasonedReport", ("narrative", "json_text", "json_data", "json_error")),
+                        ("ReasonedReportContext", ("coordinate_mni", "hemisphere",
+                                                   "boundary_proximity_mm", "atlas", "atlas_notes",
+                                                   "studies", "allowed_domains",
+                                                   "format_instructions"))):
+        for field in fields:
+            assert f"\n{field}:" in page  # the page documents the field ...
+            assert field in getattr(c2r_db, cls).__dataclass_fields__  # ... and we have it
+    assert c2r_db.DEFAULT_SYSTEM_MESSAGE.startswith("You are a careful neuroscience assistant.")
