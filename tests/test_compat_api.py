@@ -1,6 +1,6 @@
 """Every class, function, method, parameter (name, order, default) and attribute that
-coord2region's reference page documents for the atlas and study half of its API exists in
-``c2r_db``.
+coord2region's reference page documents for the atlas, study and AI halves of its API exists
+in ``c2r_db``.
 The page is read from ``../shared/reference/coord2region-api.txt`` beside the repository, where
 the project keeps it (it is not copied into this repository)."""
 
