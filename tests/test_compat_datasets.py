@@ -149,9 +149,12 @@ def test_duplicates_by_pubmed_id_across_study_ids(nimare_sets):
         "metadata": {"pmid": int(pmid)}}}},
         "ns-new": {"contrasts": {"1": {
             "coords": {"space": "MNI", "x": [4.0], "y": [5.0], "z": [6.0]},
-            "metadata": {"pmid": 1}}}}})
+            "metadata": {"pmid": 1}}}},
+        "ns-none": {"contrasts": {"1": {  # no pmid: NiMARE's pmid column becomes float
+            "coords": {"space": "MNI", "x": [7.0], "y": [8.0], "z": [9.0]}}}}})
+    assert renamed.metadata["pmid"].dtype.kind == "f"
     merged = c2r_db.deduplicate_datasets({"Laird": laird, "Renamed": renamed})
-    assert sorted(merged.ids) == sorted([*laird.ids, "ns-new-1"])
+    assert sorted(merged.ids) == sorted([*laird.ids, "ns-new-1", "ns-none-1"])
 
 
 def test_deduplicate_saves_a_loadable_file(overlapping, tmp_path):

@@ -215,6 +215,20 @@ def test_talairach_foci_are_searched_in_mni():
         "Combined:u"
 
 
+def test_dataset_values_that_cannot_be_used():
+    from nimare.dataset import Dataset
+
+    def one_study(x, year):
+        return Dataset({"s": {"contrasts": {"1": {
+            "coords": {"space": "MNI", "x": [x], "y": [0.0], "z": [0.0]},
+            "metadata": {"title": "T", "year": year}}}}})
+
+    got = c2r_db.get_studies_for_coordinate(one_study(1.0, "in press"), [1, 0, 0], 0)
+    assert [(r["title"], r["year"]) for r in got] == [("T", None)]
+    with pytest.raises(InputError, match="'s-1' are not finite numbers"):
+        c2r_db.get_studies_for_coordinate(one_study(float("nan"), 2001), [1, 0, 0], 0)
+
+
 # --- a c2r-db database --------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
