@@ -222,7 +222,12 @@ def main():
     parser.add_argument("--nimare-coords", type=int, default=200,
                         help="coordinates searched one by one with NiMARE")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="c2r-bench-compat-"))
+    with tempfile.TemporaryDirectory(prefix="c2r-bench-compat-") as scratch:
+        run(args, Path(scratch))
+
+
+def run(args, work):
+    """The benchmark proper; ``work`` is a scratch folder removed afterwards."""
     db = args.db or work / "c2r.duckdb"
     if args.db is None:
         subprocess.run([sys.executable, "-m", "c2r_db.cli", "build", "--db", str(db)],

@@ -69,7 +69,12 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--db", type=Path, help="reuse a built database instead of building")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="c2r-bench-"))
+    with tempfile.TemporaryDirectory(prefix="c2r-bench-") as scratch:
+        run(args, Path(scratch))
+
+
+def run(args, work):
+    """The benchmark proper; ``work`` is a scratch folder removed afterwards."""
     db = args.db or work / "c2r.duckdb"
     if args.db is None:
         start = time.perf_counter()

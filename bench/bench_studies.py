@@ -208,8 +208,13 @@ def main():
     parser.add_argument("--nimare-peaks", type=int, default=20)
     parser.add_argument("--cell-sizes", help="comma-separated mm values to compare")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="c2r-bench-studies-") as scratch:
+        run(args, Path(scratch))
+
+
+def run(args, work):
+    """The benchmark proper; ``work`` is a scratch folder removed afterwards."""
     rng = np.random.default_rng(0)
-    work = Path(tempfile.mkdtemp(prefix="c2r-bench-studies-"))
     folder = work / "neurosynth"
     folder.mkdir()
     pool = make_neurosynth(folder, rng)
