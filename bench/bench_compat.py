@@ -223,10 +223,10 @@ def main():
                         help="coordinates searched one by one with NiMARE")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="c2r-bench-compat-") as scratch:
-        run(args, Path(scratch))
+        benchmark(args, Path(scratch))
 
 
-def run(args, work):
+def benchmark(args, work):
     """The benchmark proper; ``work`` is a scratch folder removed afterwards."""
     db = args.db or work / "c2r.duckdb"
     if args.db is None:

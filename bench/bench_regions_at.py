@@ -70,10 +70,10 @@ def main():
     parser.add_argument("--db", type=Path, help="reuse a built database instead of building")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="c2r-bench-") as scratch:
-        run(args, Path(scratch))
+        benchmark(args, Path(scratch))
 
 
-def run(args, work):
+def benchmark(args, work):
     """The benchmark proper; ``work`` is a scratch folder removed afterwards."""
     db = args.db or work / "c2r.duckdb"
     if args.db is None:

@@ -209,10 +209,10 @@ def main():
     parser.add_argument("--cell-sizes", help="comma-separated mm values to compare")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="c2r-bench-studies-") as scratch:
-        run(args, Path(scratch))
+        benchmark(args, Path(scratch))
 
 
-def run(args, work):
+def benchmark(args, work):
     """The benchmark proper; ``work`` is a scratch folder removed afterwards."""
     rng = np.random.default_rng(0)
     folder = work / "neurosynth"
