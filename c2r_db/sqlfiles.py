@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 __all__ = ["Statement", "statement", "statements_in"]
 
@@ -63,10 +64,19 @@ def _parse_file(file_name: str, text: str) -> list[Statement]:
     return parsed
 
 
+def _sql_folder():
+    """The ``sql/`` folder: the ``c2r_db.sql`` package when installed, else (running from a
+    source checkout, where ``sql/`` sits beside ``c2r_db/``) the folder itself."""
+    try:
+        return resources.files("c2r_db.sql")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "sql"
+
+
 @cache
 def _load_all() -> dict[str, Statement]:
     loaded: dict[str, Statement] = {}
-    folder = resources.files("c2r_db.sql")
+    folder = _sql_folder()
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".sql"):
             continue
