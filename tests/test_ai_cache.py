@@ -132,7 +132,9 @@ def test_request_key_is_canonical_and_covers_every_part():
     assert key not in others and len(others) == 4
 
 
-def test_concurrent_writers_share_one_file(tmp_path: Path):
+@pytest.mark.parametrize("attempt", range(20))
+def test_concurrent_writers_share_one_file(tmp_path: Path, attempt: int):
+    # The race is on creating a fresh file, so it is run on 20 fresh files.
     path = tmp_path / "shared.sqlite"
     errors: list[BaseException] = []
 
@@ -150,6 +152,8 @@ def test_concurrent_writers_share_one_file(tmp_path: Path):
     for thread in threads:
         thread.join()
     assert errors == []
+    assert not list(tmp_path.glob(".shared.sqlite.*")), "scratch files left behind"
+    assert path.stat().st_mode & 0o777 == 0o600
     reader = ResponseCache(path)
     assert all(reader.get(f"{w}-{i}") == f"value {w} {i}" for w in range(8) for i in range(25))
     assert reader.clear() == 200

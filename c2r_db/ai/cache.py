@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -162,14 +163,29 @@ class ResponseCache:
             if self._ready:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(self.path, timeout=30.0)) as conn:
+            if not self.path.exists():
+                self._create_file()
+            with closing(sqlite3.connect(self.path, timeout=30.0)) as conn, conn:
+                conn.execute(_SCHEMA)  # a no-op unless the file was made elsewhere
+            self._ready = True
+
+    def _create_file(self) -> None:
+        """Make a ready cache file beside the target and link it into place.
+
+        Switching a shared file to WAL mode fails outright (no busy wait) while
+        another connection holds it, so the journal mode and the table are set
+        on a private file first; ``os.link`` then publishes it only if no other
+        thread or process got there first. The file is private to the user
+        (``mkstemp`` creates it with mode 0600), as answers may be sensitive.
+        """
+        handle, scratch = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        os.close(handle)
+        try:
+            with closing(sqlite3.connect(scratch)) as conn:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute(_SCHEMA)
                 conn.commit()
-            self._restrict_permissions()
-            self._ready = True
-
-    def _restrict_permissions(self) -> None:
-        """Make the cache file private to the user (answers may be sensitive)."""
-        with suppress(OSError):
-            self.path.chmod(0o600)
+            with suppress(FileExistsError):
+                os.link(scratch, self.path)
+        finally:
+            Path(scratch).unlink(missing_ok=True)
